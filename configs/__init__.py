@@ -1,0 +1,1 @@
+"""Settings files: default.toml and presets/ (data only)."""

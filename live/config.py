@@ -1,0 +1,254 @@
+"""Loading settings: default file, preset, user file and command-line overrides.
+
+Layers, each validated against :mod:`live.settings`, later ones winning:
+``configs/default.toml`` (or ``--config FILE``) → ``--preset NAME`` →
+command-line flags.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from live.errors import ConfigError
+from live.settings import SECTIONS, Config, build, did_you_mean, section_fields, to_tree
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+def configs_dir() -> Path:
+    """Return the directory holding ``default.toml`` and ``presets/``."""
+    return Path(str(resources.files("configs")))
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file.
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing, unreadable or not valid TOML (one line, with the
+        parser's position).
+    """
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config path is a directory, not a file: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+
+
+def merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``base`` updated section by section with ``top`` (neither is changed)."""
+    out = {k: dict(v) if isinstance(v, Mapping) else v for k, v in base.items()}
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key].update(value)
+        else:
+            out[key] = dict(value) if isinstance(value, Mapping) else value
+    return out
+
+
+def preset_dirs(extra: Iterable[Path] = ()) -> list[Path]:
+    """Directories searched for presets, most specific first."""
+    return [*extra, configs_dir() / "presets"]
+
+
+def list_presets(dirs: Iterable[Path] | None = None) -> list[str]:
+    """Names of every preset found, sorted."""
+    names: set[str] = set()
+    for d in dirs if dirs is not None else preset_dirs():
+        if d.is_dir():
+            names.update(p.stem for p in d.glob("*.toml"))
+    return sorted(names)
+
+
+def find_preset(name: str, dirs: Iterable[Path] | None = None) -> Path:
+    """Return the file of preset ``name`` (a name, or a path to a ``.toml`` file).
+
+    Raises
+    ------
+    ConfigError
+        When no such preset exists; the message lists those that do.
+    """
+    as_path = Path(name)
+    if as_path.suffix == ".toml" and as_path.is_file():
+        return as_path
+    search = list(dirs) if dirs is not None else preset_dirs()
+    for d in search:
+        candidate = d / f"{name}.toml"
+        if candidate.is_file():
+            return candidate
+    known = list_presets(search)
+    hint = did_you_mean(name, known)
+    listing = ", ".join(known) if known else "none"
+    raise ConfigError(f"unknown preset '{name}'{hint} (available: {listing})")
+
+
+def parse_assignment(text: str) -> tuple[str, str, Any]:
+    """Parse ``section.key=value`` as given to ``--set``.
+
+    The value is read as TOML (``5``, ``0.5``, ``true``, ``[1, 2]``, ``"x"``) and
+    taken as a plain string when it is not valid TOML.
+
+    Returns
+    -------
+    section, key, value
+    """
+    if "=" not in text or "." not in text.split("=", 1)[0]:
+        raise ConfigError(f"--set expects SECTION.KEY=VALUE, got '{text}'")
+    dotted, raw = text.split("=", 1)
+    section, key = dotted.strip().split(".", 1)
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return section, key, value
+
+
+def load_config(
+    *,
+    path: Path | None = None,
+    preset: str | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    extra_preset_dirs: Iterable[Path] = (),
+) -> Config:
+    """Build the configuration from its layers.
+
+    Parameters
+    ----------
+    path : Path, optional
+        Settings file replacing ``configs/default.toml``.
+    preset : str, optional
+        Name of a preset (or path of a preset file) layered on top.
+    overrides : Mapping, optional
+        ``{section: {key: value}}`` from the command line, layered last.
+    extra_preset_dirs : iterable of Path
+        Searched for presets before the shipped ones.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file, the key, the value and what is allowed.
+    """
+    base_path = path if path is not None else configs_dir() / "default.toml"
+    tree = read_toml(base_path)
+    build(tree, origin=str(base_path))
+    if preset:
+        preset_path = find_preset(preset, [*extra_preset_dirs, *preset_dirs()])
+        layer = read_toml(preset_path)
+        build(layer, origin=str(preset_path))
+        tree = merge(tree, layer)
+    if overrides:
+        build(overrides, origin="the command line")
+        tree = merge(tree, overrides)
+    return build(tree, origin="the combined settings")
+
+
+def live_changes(current: Config, layer: Mapping[str, Any]) -> tuple[Config, list[str]]:
+    """Apply a preset's settings to a running show's configuration.
+
+    Only settings declared ``live`` change; the others are returned by name so
+    the caller can say they need a restart.
+
+    Returns
+    -------
+    config : Config
+        The new configuration.
+    ignored : list of str
+        ``section.key`` of each setting that cannot change while running.
+    """
+    build(layer, origin="the preset")
+    ignored: list[str] = []
+    updates: dict[str, dict[str, Any]] = {}
+    for name, values in layer.items():
+        fields = section_fields(SECTIONS[name])
+        for key, value in values.items():
+            if fields[key][0].metadata.get("live", True):
+                updates.setdefault(name, {})[key] = value
+            else:
+                ignored.append(f"{name}.{key}")
+    tree = merge(to_tree(current), updates)
+    return build(tree, origin="the preset"), ignored
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _wrap(text: str, width: int = 88) -> list[str]:
+    words, lines, line = text.split(), [], "#"
+    for word in words:
+        if len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = "#"
+        line += " " + word
+    lines.append(line)
+    return lines
+
+
+def render_toml(config: Config | None = None) -> str:
+    """Render every setting, with its description, unit and range, as TOML.
+
+    ``configs/default.toml`` is this function's output for the defaults.
+    """
+    config = config or Config()
+    out = [
+        "# ganterp settings: every setting, its unit and its range.",
+        "# Generated by `ganterp config --defaults`; presets and --config files use the same keys.",
+        "",
+    ]
+    for name, cls in SECTIONS.items():
+        out.append(f"[{name}]")
+        out.extend(_wrap(cls.__doc__ or name))
+        out.append("")
+        section = getattr(config, name)
+        for key, (f, _hint) in section_fields(cls).items():
+            m = f.metadata
+            out.extend(_wrap(m["doc"]))
+            facts = []
+            if m.get("unit"):
+                facts.append(f"Unit: {m['unit']}.")
+            if m.get("choices"):
+                facts.append("Choices: " + ", ".join(m["choices"]) + ".")
+            elif m.get("min") is not None or m.get("max") is not None:
+                facts.append(f"Range: {m['min']:g} to {m['max']:g}.")
+            if not m.get("live", True):
+                facts.append("Fixed while the show runs.")
+            if facts:
+                out.append("# " + " ".join(facts))
+            out.append(f"{key} = {_toml_value(getattr(section, key))}")
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """Return ``(section.key, default, description)`` for every setting, for docs."""
+    rows = []
+    defaults = Config()
+    for name, cls in SECTIONS.items():
+        for f in dataclasses.fields(cls):
+            value = getattr(getattr(defaults, name), f.name)
+            rows.append((f"{name}.{f.name}", _toml_value(value), f.metadata["doc"]))
+    return rows

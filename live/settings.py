@@ -1,0 +1,563 @@
+"""Declarative, validated, frozen settings.
+
+Every setting is declared once, here, with its default, unit, allowed range and
+description. ``configs/default.toml`` is generated from these declarations (a
+test checks that it is), files and command-line flags are validated against
+them, and the result is a tree of frozen dataclasses that the rest of the
+program receives as arguments.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def setting(
+    default: Any,
+    doc: str,
+    *,
+    unit: str = "",
+    min: float | None = None,
+    max: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    live: bool = True,
+) -> Any:
+    """Declare one setting.
+
+    Parameters
+    ----------
+    default : Any
+        Default value (tuples for lists).
+    doc : str
+        One-sentence description, shown in ``default.toml``.
+    unit : str
+        Unit of the value, e.g. ``"s"`` or ``"dB"``.
+    min, max : float, optional
+        Inclusive bounds for numbers (and for every item of a list of numbers).
+    choices : tuple of str, optional
+        The allowed values of a string setting.
+    live : bool
+        Whether a preset may change it while the show runs.
+    """
+    meta = {"doc": doc, "unit": unit, "min": min, "max": max, "choices": choices, "live": live}
+    return field(default=default, metadata=meta)
+
+
+# ----------------------------------------------------------------------------------------
+# Sections
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    """Where the sound comes from."""
+
+    input: str = setting(
+        "mic",
+        "Audio input: 'mic' (a sound card), 'demo' (the bundled track) or a file path"
+        " (WAV, FLAC, OGG, MP3) played in real time as if it were line-in.",
+        live=False,
+    )
+    device: str = setting(
+        "",
+        "Input device for 'mic': an index or a name substring; empty for the system default.",
+        live=False,
+    )
+    channels: tuple[int, ...] = setting(
+        (),
+        "Input channels to use, numbered from 1; empty takes the first two (or one) and mixes"
+        " them for the analysis.",
+        min=1,
+        max=64,
+        live=False,
+    )
+    sample_rate: int = setting(
+        0,
+        "Sample rate for 'mic', or the rate a file is resampled to; 0 keeps the device's"
+        " default or the file's own rate.",
+        unit="Hz",
+        min=0,
+        max=384000,
+        live=False,
+    )
+    blocksize: int = setting(
+        256,
+        "Frames per block delivered by the sound card or the file player.",
+        unit="frames",
+        min=32,
+        max=8192,
+        live=False,
+    )
+    loop: bool = setting(False, "Loop a file input forever.", live=False)
+    monitor: str = setting(
+        "",
+        "Play a file input to this output device too (index or name substring; 'default' for"
+        " the system default); empty for silence.",
+        live=False,
+    )
+    ring_seconds: float = setting(
+        4.0,
+        "Audio held between the sound card and the analysis.",
+        unit="s",
+        min=0.5,
+        max=60.0,
+        live=False,
+    )
+    reopen_interval_s: float = setting(
+        1.0,
+        "How often a lost input device is tried again.",
+        unit="s",
+        min=0.1,
+        max=60.0,
+        live=False,
+    )
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """Per-hop audio features (aubio)."""
+
+    hop: int = setting(
+        256,
+        "Samples between two analysis frames (5.3 ms at 48 kHz); onsets are found at this"
+        " rate, tempo and pitch at half of it.",
+        unit="samples",
+        min=64,
+        max=4096,
+        live=False,
+    )
+    window: int = setting(
+        512,
+        "Onset detection window; tempo, pitch and band levels use twice this.",
+        unit="samples",
+        min=128,
+        max=8192,
+        live=False,
+    )
+    onset_method: str = setting(
+        "hfc",
+        "aubio onset detection function.",
+        choices=("hfc", "energy", "complex", "phase", "specdiff", "kl", "mkl", "specflux"),
+        live=False,
+    )
+    onset_threshold: float = setting(
+        0.3, "aubio onset peak-picking threshold; lower finds more onsets.", min=0.01, max=2.0
+    )
+    silence_db: float = setting(
+        -70.0,
+        "Below this level no onset or beat is reported.",
+        unit="dBFS",
+        min=-120.0,
+        max=0.0,
+    )
+    min_onset_interval_s: float = setting(
+        0.05, "Shortest time between two onsets.", unit="s", min=0.0, max=2.0
+    )
+    low_band_hz: float = setting(
+        250.0, "Upper edge of the low band.", unit="Hz", min=20.0, max=2000.0, live=False
+    )
+    high_band_hz: float = setting(
+        4000.0, "Lower edge of the high band.", unit="Hz", min=500.0, max=20000.0, live=False
+    )
+    level_floor_db: float = setting(
+        -60.0,
+        "Level shown as zero on the meters and in the motion.",
+        unit="dBFS",
+        min=-120.0,
+        max=-10.0,
+    )
+
+
+@dataclass(frozen=True)
+class InflectionSettings:
+    """The online spectral-inflection detector (the original algorithm, made causal)."""
+
+    nfft: int = setting(
+        256,
+        "FFT length of the spectral-change spectrogram (the original's).",
+        unit="samples",
+        min=64,
+        max=4096,
+        live=False,
+    )
+    spectral_hop: int = setting(
+        128,
+        "Hop of the spectral-change spectrogram (the original's); windows below are in seconds"
+        " so this does not change behaviour.",
+        unit="samples",
+        min=16,
+        max=2048,
+        live=False,
+    )
+    smoothing_s: float = setting(
+        0.74304,
+        "Trailing moving average of the spectral change (the original's 256 columns at 44.1 kHz).",
+        unit="s",
+        min=0.01,
+        max=10.0,
+    )
+    lookback_s: float = setting(
+        0.58050,
+        "Window before a candidate whose mean it is compared with (the original's 200 columns).",
+        unit="s",
+        min=0.01,
+        max=10.0,
+    )
+    lookahead_s: float = setting(
+        0.58050,
+        "Window after a candidate whose mean it is compared with: the detector's latency."
+        " Equal to lookback_s it makes the original's decisions.",
+        unit="s",
+        min=0.01,
+        max=10.0,
+    )
+    min_spacing_s: float = setting(
+        0.58050,
+        "After an extremum the scan skips this long (the original's 200 columns).",
+        unit="s",
+        min=0.01,
+        max=60.0,
+    )
+    threshold: float = setting(
+        0.01,
+        "A candidate must differ from both means by more than this (normalised change units)."
+        " 0.01 is the original's README example; its command-line default was 0.035, which"
+        " finds far fewer inflections in music with short breaks.",
+        min=0.0,
+        max=1.0,
+    )
+    absolute_threshold: float = setting(
+        0.08,
+        "In 'min' mode a candidate must be at most this low (normalised change units).",
+        min=0.0,
+        max=1.0,
+    )
+    mode: str = setting(
+        "min",
+        "Which extrema count: calm low points ('min', the original's), peaks ('max') or both.",
+        choices=("min", "max", "both"),
+    )
+    normaliser_halflife_s: float = setting(
+        120.0,
+        "Half-life of the running maximum that replaces the original's global maximum.",
+        unit="s",
+        min=1.0,
+        max=3600.0,
+    )
+
+
+@dataclass(frozen=True)
+class TrajectorySettings:
+    """How the music moves through the generator's inputs."""
+
+    categories: tuple[int | str, ...] = setting(
+        (),
+        "Categories, one per segment between inflections, then cycling: ImageNet indices or"
+        " names. Empty draws them from a seeded bank.",
+    )
+    bank_size: int = setting(
+        12,
+        "Categories drawn from the seed when 'categories' is empty.",
+        min=1,
+        max=1000,
+    )
+    seed: int = setting(0, "Seed of every random choice (z, bank).", min=0, max=2**31 - 1)
+    z_policy: str = setting(
+        "constant",
+        "'constant': one z for the whole show (the original's code); 'per-inflection': a new z"
+        " at each inflection, morphed like the class (the original's paper).",
+        choices=("constant", "per-inflection"),
+    )
+    truncation: float = setting(
+        0.4, "Truncation: smaller is calmer and more typical.", min=0.02, max=1.0
+    )
+    morph_s: float = setting(
+        4.0,
+        "Time a category change takes when the spectral change is at its running average;"
+        " more change is faster.",
+        unit="s",
+        min=0.05,
+        max=120.0,
+    )
+    min_morph_speed: float = setting(
+        0.25,
+        "Slowest morph, as a fraction of the average speed, so a change always completes.",
+        min=0.0,
+        max=1.0,
+    )
+    breathe: float = setting(
+        0.35, "How much the level moves z (units of z's spread).", min=0.0, max=4.0
+    )
+    onset_pulse: float = setting(0.5, "How far an onset kicks z.", min=0.0, max=4.0)
+    beat_pulse: float = setting(0.35, "How far a beat kicks z.", min=0.0, max=4.0)
+    pulse_decay_s: float = setting(
+        0.25, "Time for a pulse to fall to a third.", unit="s", min=0.01, max=5.0
+    )
+    drift: float = setting(0.15, "Slow wandering of z with the spectral change.", min=0.0, max=4.0)
+
+
+@dataclass(frozen=True)
+class GeneratorSettings:
+    """What paints the pictures."""
+
+    name: str = setting(
+        "cppn", "Generator: 'cppn' (embedded, no download).", choices=("cppn",), live=False
+    )
+    resolution: int = setting(
+        256, "Generated image size (square).", unit="px", min=32, max=1024, live=False
+    )
+    threads: int = setting(
+        1,
+        "CPU threads for the generator; the other cores run audio and display.",
+        min=1,
+        max=256,
+        live=False,
+    )
+    seed: int = setting(0, "Seed of the generator's weights.", min=0, max=2**31 - 1, live=False)
+
+
+@dataclass(frozen=True)
+class DisplaySettings:
+    """The window."""
+
+    fullscreen: bool = setting(True, "Open full screen; False opens a window.", live=False)
+    display: int = setting(0, "Which monitor to use.", min=0, max=16, live=False)
+    size: str = setting(
+        "1280x720",
+        "Window size WIDTHxHEIGHT; in full screen the monitor's own size is used.",
+        unit="px",
+        live=False,
+    )
+    fps: float = setting(60.0, "Display frame rate.", unit="frames/s", min=1.0, max=360.0)
+    hud: bool = setting(False, "Show the heads-up display at start (toggle with H).")
+    headless: bool = setting(
+        False, "Run without a window (records the show to a file).", live=False
+    )
+    crossfade: bool = setting(
+        True, "Cross-fade between keyframes so motion stays smooth when the generator is slow."
+    )
+
+
+@dataclass(frozen=True)
+class RecordSettings:
+    """Recording the show."""
+
+    path: str = setting(
+        "",
+        "Record to this MP4 (H.264 + AAC); empty records only when headless, to a new file in"
+        " the current directory.",
+        live=False,
+    )
+    fps: float = setting(30.0, "Video frame rate.", unit="frames/s", min=1.0, max=120.0, live=False)
+    size: int = setting(
+        512,
+        "Height and width of the recorded picture.",
+        unit="px",
+        min=32,
+        max=4096,
+        live=False,
+    )
+    crf: int = setting(20, "H.264 quality: lower is better and larger.", min=0, max=51, live=False)
+    queue_frames: int = setting(
+        64,
+        "Frames waiting for the encoder before the oldest is dropped.",
+        unit="frames",
+        min=2,
+        max=4096,
+        live=False,
+    )
+
+
+@dataclass(frozen=True)
+class ShowSettings:
+    """The show as a whole."""
+
+    seconds: float = setting(
+        0.0,
+        "End the show after this long; 0 runs until quit or until a file input ends.",
+        unit="s",
+        min=0.0,
+        max=1e7,
+        live=False,
+    )
+    presets: tuple[str, ...] = setting(
+        ("ambient", "club", "speech"),
+        "Presets recalled by the keys 1 to 9, in order.",
+    )
+    log_interval_s: float = setting(
+        5.0, "How often the same warning may be logged again.", unit="s", min=0.1, max=600.0
+    )
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting of the program."""
+
+    audio: AudioSettings = field(default_factory=AudioSettings)
+    analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
+    inflection: InflectionSettings = field(default_factory=InflectionSettings)
+    trajectory: TrajectorySettings = field(default_factory=TrajectorySettings)
+    generator: GeneratorSettings = field(default_factory=GeneratorSettings)
+    display: DisplaySettings = field(default_factory=DisplaySettings)
+    record: RecordSettings = field(default_factory=RecordSettings)
+    show: ShowSettings = field(default_factory=ShowSettings)
+
+
+SECTIONS: dict[str, type] = typing.get_type_hints(Config)
+
+
+# ----------------------------------------------------------------------------------------
+# Validation
+# ----------------------------------------------------------------------------------------
+
+
+class SettingError(ValueError):
+    """A value does not fit its declaration (turned into a ConfigError by the loader)."""
+
+
+def _describe(f: dataclasses.Field[Any], kind: Any) -> str:
+    m = f.metadata
+    parts = []
+    if m.get("choices"):
+        parts.append("one of " + ", ".join(repr(c) for c in m["choices"]))
+    elif kind is bool:
+        parts.append("true or false")
+    else:
+        noun = {int: "an integer", float: "a number", str: "a string"}.get(kind, "a list")
+        if m.get("min") is not None and m.get("max") is not None:
+            noun += f" from {m['min']:g} to {m['max']:g}"
+        elif m.get("min") is not None:
+            noun += f" of at least {m['min']:g}"
+        parts.append(noun)
+    if m.get("unit"):
+        parts.append(f"({m['unit']})")
+    return " ".join(parts)
+
+
+def _check_number(value: Any, f: dataclasses.Field[Any], kind: type) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SettingError(f"expected {_describe(f, kind)}")
+    if kind is int and not float(value).is_integer():
+        raise SettingError(f"expected {_describe(f, kind)}")
+    if value != value or value in (float("inf"), float("-inf")):
+        raise SettingError(f"expected {_describe(f, kind)}")
+    lo, hi = f.metadata.get("min"), f.metadata.get("max")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise SettingError(f"out of range: allowed {_describe(f, kind)}")
+    return int(value) if kind is int else float(value)
+
+
+def coerce(value: Any, f: dataclasses.Field[Any], hint: Any) -> Any:
+    """Check ``value`` against a field's declaration and return it in the field's type.
+
+    Raises
+    ------
+    SettingError
+        With a message saying what is allowed.
+    """
+    origin = typing.get_origin(hint)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise SettingError("expected true or false")
+        return value
+    if hint in (int, float):
+        return _check_number(value, f, hint)
+    if hint is str:
+        if not isinstance(value, str):
+            raise SettingError(f"expected {_describe(f, str)}")
+        choices = f.metadata.get("choices")
+        if choices and value not in choices:
+            raise SettingError(f"expected one of {', '.join(repr(c) for c in choices)}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise SettingError("expected a list")
+        (item,) = {a for a in typing.get_args(hint) if a is not Ellipsis}
+        item_types = (
+            typing.get_args(item)
+            if typing.get_origin(item) in (typing.Union, types.UnionType)
+            else (item,)
+        )
+        out = []
+        for v in value:
+            if int in item_types and isinstance(v, int) and not isinstance(v, bool):
+                out.append(_check_number(v, f, int) if str not in item_types else int(v))
+            elif str in item_types and isinstance(v, str):
+                out.append(v)
+            else:
+                names = " or ".join(t.__name__ for t in item_types)
+                raise SettingError(f"expected a list of {names}")
+        return tuple(out)
+    raise SettingError(f"unsupported setting type {hint!r}")  # pragma: no cover
+
+
+def section_fields(section: type) -> dict[str, tuple[dataclasses.Field[Any], Any]]:
+    """Map each key of a section to its field and resolved type hint."""
+    hints = typing.get_type_hints(section)
+    return {f.name: (f, hints[f.name]) for f in dataclasses.fields(section)}
+
+
+def did_you_mean(word: str, options: list[str]) -> str:
+    """Return ``"; did you mean 'x'?"`` for the closest option, or an empty string."""
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def build(tree: Mapping[str, Any], origin: str = "settings") -> Config:
+    """Validate a nested mapping of settings and freeze it into a :class:`Config`.
+
+    Parameters
+    ----------
+    tree : Mapping
+        ``{section: {key: value}}``; missing keys take their defaults.
+    origin : str
+        Where the values came from, named in error messages.
+
+    Raises
+    ------
+    live.errors.ConfigError
+        On an unknown section or key, or a value that does not fit.
+    """
+    from live.errors import ConfigError
+
+    sections = {}
+    for name, values in tree.items():
+        if name not in SECTIONS:
+            raise ConfigError(
+                f"unknown section [{name}] in {origin}{did_you_mean(name, list(SECTIONS))}"
+            )
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"[{name}] in {origin} must be a table of settings")
+    for name, cls in SECTIONS.items():
+        values = tree.get(name, {})
+        fields = section_fields(cls)
+        kwargs = {}
+        for key, value in values.items():
+            if key not in fields:
+                hint = did_you_mean(key, list(fields))
+                raise ConfigError(f"unknown setting '{name}.{key}' in {origin}{hint}")
+            f, typ = fields[key]
+            try:
+                kwargs[key] = coerce(value, f, typ)
+            except SettingError as exc:
+                raise ConfigError(f"{name}.{key} = {value!r} in {origin}: {exc}") from None
+        sections[name] = cls(**kwargs)
+    return Config(**sections)
+
+
+def to_tree(config: Config) -> dict[str, dict[str, Any]]:
+    """Return the settings as ``{section: {key: value}}`` (tuples become lists)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in SECTIONS:
+        section = getattr(config, name)
+        out[name] = {
+            f.name: list(v) if isinstance(v := getattr(section, f.name), tuple) else v
+            for f in dataclasses.fields(section)
+        }
+    return out
