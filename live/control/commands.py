@@ -1,0 +1,79 @@
+"""Commands: one small immutable type per action.
+
+Keys, OSC, MIDI and presets all produce these; the show applies them in one
+place, on its control thread, between two analysis hops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NextCategory:
+    """Start the morph to the next category now, as an inflection would."""
+
+
+@dataclass(frozen=True)
+class PreviousCategory:
+    """Morph back to the previous category."""
+
+
+@dataclass(frozen=True)
+class JumpToCategory:
+    """Morph to a given class index (it becomes the current segment's category)."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class SetCategories:
+    """Replace the category list (class indices); the next inflection uses it."""
+
+    indices: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ReseedZ:
+    """Morph to a new latent vector."""
+
+
+@dataclass(frozen=True)
+class Freeze:
+    """Hold the picture still (``on``) or let it move again."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
+class Blackout:
+    """Fade the picture to black (``on``) or back."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
+class LoadPreset:
+    """Recall a preset by name."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class LoadPresetSlot:
+    """Recall the preset in slot ``slot`` (1-9) of ``show.presets``."""
+
+    slot: int
+
+
+Command = (
+    NextCategory
+    | PreviousCategory
+    | JumpToCategory
+    | SetCategories
+    | ReseedZ
+    | Freeze
+    | Blackout
+    | LoadPreset
+    | LoadPresetSlot
+)
