@@ -1,0 +1,269 @@
+"""Where frames go: a pygame window, or nowhere (headless).
+
+Both displays take the same calls: :meth:`poll` returns the user's actions,
+:meth:`present` shows a frame (with the HUD when given one), :meth:`close`
+ends. The window fills the screen with the frame's aspect kept and smooth
+scaling.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from live.control.commands import (
+    Command,
+    Freeze,
+    LoadPresetSlot,
+    NextCategory,
+    ReseedZ,
+)
+from live.display.hud import HudModel, HudPainter
+from live.errors import DisplayError
+
+
+@dataclass(frozen=True)
+class Quit:
+    """Leave the show."""
+
+
+@dataclass(frozen=True)
+class ToggleHud:
+    """Show or hide the HUD."""
+
+
+@dataclass(frozen=True)
+class ToggleFullscreen:
+    """Switch between full screen and a window."""
+
+
+@dataclass(frozen=True)
+class ToggleBlackout:
+    """Fade to black, or back."""
+
+
+@dataclass(frozen=True)
+class ToggleFreeze:
+    """Hold the picture, or let it move."""
+
+
+Action = Quit | ToggleHud | ToggleFullscreen | ToggleBlackout | ToggleFreeze | Command
+
+#: The keys, documented in the README: key name → action.
+KEYS: dict[str, Action] = {
+    "escape": Quit(),
+    "q": Quit(),
+    "f": ToggleFullscreen(),
+    "h": ToggleHud(),
+    "space": NextCategory(),
+    "r": ReseedZ(),
+    "b": ToggleBlackout(),
+    "p": ToggleFreeze(),
+    **{str(n): LoadPresetSlot(n) for n in range(1, 10)},
+}
+
+__all__ = ["KEYS", "Action", "Display", "Freeze", "HeadlessDisplay", "PygameWindow"]
+
+
+class Display(Protocol):
+    """A place to show frames."""
+
+    size: tuple[int, int]
+
+    def poll(self) -> list[Action]:
+        """Return the user's actions since the last call."""
+        ...
+
+    def present(self, image: np.ndarray, hud: HudModel | None) -> None:
+        """Show ``image`` (H, W, 3 uint8), with the HUD when given one."""
+        ...
+
+    def close(self) -> None:
+        """Close the display."""
+        ...
+
+
+class HeadlessDisplay:
+    """A display with no window: frames are counted (and kept for a screenshot).
+
+    Parameters
+    ----------
+    size : tuple of int
+        Nominal ``(width, height)``, pixels.
+    """
+
+    def __init__(self, size: tuple[int, int] = (1280, 720)) -> None:
+        self.size = size
+        self.presented = 0
+        self.last: np.ndarray | None = None
+
+    def poll(self) -> list[Action]:
+        """Return nothing: nobody can press a key."""
+        return []
+
+    def present(self, image: np.ndarray, hud: HudModel | None) -> None:
+        """Count the frame and keep it."""
+        self.presented += 1
+        self.last = image
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """Parse ``"WIDTHxHEIGHT"`` into a tuple of pixels.
+
+    Raises
+    ------
+    ValueError
+        With a one-line message for anything else.
+    """
+    parts = text.lower().replace(" ", "").split("x")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise ValueError(f"size must look like 1280x720, not '{text}'")
+    w, h = int(parts[0]), int(parts[1])
+    if not (16 <= w <= 16384 and 16 <= h <= 16384):
+        raise ValueError(f"size {text} is out of range (16 to 16384 pixels a side)")
+    return w, h
+
+
+def fit(frame: tuple[int, int], screen: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Largest rectangle of the frame's aspect inside the screen, centred.
+
+    Parameters
+    ----------
+    frame, screen : tuple of int
+        ``(width, height)`` in pixels.
+
+    Returns
+    -------
+    tuple of int
+        ``(x, y, width, height)`` of the placed frame.
+    """
+    fw, fh = frame
+    sw, sh = screen
+    scale = min(sw / fw, sh / fh)
+    w, h = max(1, round(fw * scale)), max(1, round(fh * scale))
+    return (sw - w) // 2, (sh - h) // 2, w, h
+
+
+class PygameWindow:
+    """A real window (or full screen) drawn with pygame.
+
+    Parameters
+    ----------
+    fullscreen : bool
+        Start full screen (at the monitor's size) rather than in a window.
+    display : int
+        Monitor index.
+    size : tuple of int
+        Window ``(width, height)`` in pixels.
+    title : str
+        Window title.
+    hud_scale : float, optional
+        HUD size multiplier; by default it follows the window height.
+
+    Raises
+    ------
+    DisplayError
+        When no window can be opened (no display server, bad monitor index).
+    """
+
+    def __init__(
+        self,
+        *,
+        fullscreen: bool,
+        display: int = 0,
+        size: tuple[int, int] = (1280, 720),
+        title: str = "ganterp",
+        hud_scale: float | None = None,
+    ) -> None:
+        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+        import pygame
+
+        self._pg = pygame
+        try:
+            pygame.display.init()
+        except pygame.error as exc:
+            raise DisplayError(
+                f"cannot open a window: {exc} (use --headless to run without one)"
+            ) from None
+        count = pygame.display.get_num_displays()
+        if not 0 <= display < count:
+            pygame.display.quit()
+            raise DisplayError(f"no display {display}: this machine has {count} (0 to {count - 1})")
+        pygame.display.set_caption(title)
+        self.display = display
+        self.window_size = size
+        self.fullscreen = fullscreen
+        self._hud_scale = hud_scale
+        self._painter: HudPainter | None = None
+        self._scaled: tuple[int, int] = (0, 0)
+        self._open()
+        pygame.mouse.set_visible(not fullscreen)
+        pygame.key.set_repeat()
+
+    def _open(self) -> None:
+        pg = self._pg
+        try:
+            if self.fullscreen:
+                desktop = pg.display.get_desktop_sizes()[self.display]
+                self.screen = pg.display.set_mode(desktop, pg.FULLSCREEN, display=self.display)
+            else:
+                self.screen = pg.display.set_mode(self.window_size, 0, display=self.display)
+        except pg.error as exc:
+            raise DisplayError(f"cannot open a window: {exc}") from None
+        self.size = self.screen.get_size()
+        self._painter = None
+        self.screen.fill((0, 0, 0))
+
+    def toggle_fullscreen(self) -> None:
+        """Switch between full screen and the window size."""
+        self.fullscreen = not self.fullscreen
+        self._open()
+        self._pg.mouse.set_visible(not self.fullscreen)
+
+    def poll(self) -> list[Action]:
+        """Translate pygame events into actions."""
+        pg = self._pg
+        actions: list[Action] = []
+        for event in pg.event.get():
+            if event.type == pg.QUIT:
+                actions.append(Quit())
+            elif event.type == pg.KEYDOWN:
+                action = KEYS.get(pg.key.name(event.key))
+                if action is not None:
+                    actions.append(action)
+        return actions
+
+    def present(self, image: np.ndarray, hud: HudModel | None) -> None:
+        """Scale ``image`` to fill the screen with its aspect kept, draw the HUD, flip."""
+        pg = self._pg
+        h, w = image.shape[:2]
+        frame = pg.image.frombuffer(np.ascontiguousarray(image), (w, h), "RGB")
+        x, y, fw, fh = fit((w, h), self.size)
+        if (fw, fh) != self._scaled:
+            self.screen.fill((0, 0, 0))
+            self._scaled = (fw, fh)
+        if (fw, fh) != (w, h):
+            frame = pg.transform.smoothscale(frame, (fw, fh))
+        self.screen.blit(frame, (x, y))
+        if hud is not None:
+            if self._painter is None:
+                scale = self._hud_scale or max(0.75, self.size[1] / 720)
+                self._painter = HudPainter(scale)
+            self._painter.draw(self.screen, hud)
+            # The HUD panel overwrote part of the frame; redraw the bars next time.
+            self._scaled = (0, 0)
+        pg.display.flip()
+
+    def screenshot(self) -> np.ndarray:
+        """Return the window's pixels, shape (H, W, 3), uint8."""
+        return np.ascontiguousarray(self._pg.surfarray.array3d(self.screen).transpose(1, 0, 2))
+
+    def close(self) -> None:
+        """Close the window."""
+        self._pg.display.quit()

@@ -1,0 +1,459 @@
+"""The live show: threads wired together and the display loop on the main thread.
+
+::
+
+    audio callback ─copy─▶ ring ─▶ control thread (analysis, commands, trajectory)
+                                         │ newest generator inputs
+                                   generator thread ─▶ newest keyframe
+                                         │
+    main thread: keys → commands, compositor (cross-fade), HUD, window, recorder tap
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from live.analysis.analyzer import Analyzer
+from live.analysis.features import Event
+from live.audio.sources import AudioSource
+from live.clock import Clock
+from live.control.commands import Blackout, Command, Freeze
+from live.display.compositor import Compositor, Keyframe
+from live.display.hud import HudModel
+from live.display.window import (
+    Display,
+    Quit,
+    ToggleBlackout,
+    ToggleFreeze,
+    ToggleFullscreen,
+    ToggleHud,
+)
+from live.engine.slots import DropQueue, LatestSlot
+from live.engine.stats import LogOnce, RateMeter
+from live.engine.workers import ControlLoop, ControlState, GeneratorWorker
+from live.record import Recorder, RecordReport
+from live.settings import Config
+from live.trajectory import GenTarget, Trajectory
+from models.base import Generator
+from models.classes import short_name
+
+log = logging.getLogger("ganterp.show")
+
+#: How long a beat or inflection flash lasts on the HUD, seconds.
+FLASH_S = 0.25
+
+
+@dataclass(frozen=True)
+class Presented:
+    """One presented frame, for latency measurements.
+
+    Attributes
+    ----------
+    time_s : float
+        Clock time it was presented, s.
+    keyframe : int
+        Index of the newest keyframe in it (0: none yet).
+    weight : float
+        That keyframe's share of the picture.
+    onsets : int
+        Onsets the trajectory had seen when that keyframe's inputs were made.
+    frame : int
+        Audio frame up to which those inputs had analysed.
+    """
+
+    time_s: float
+    keyframe: int
+    weight: float
+    onsets: int
+    frame: int
+
+
+@dataclass
+class ShowReport:
+    """What happened during a show."""
+
+    seconds: float = 0.0
+    frames_presented: int = 0
+    display_fps: float = 0.0
+    keyframes: int = 0
+    keyframes_per_s: float = 0.0
+    generate_ms_median: float = 0.0
+    generate_ms_p95: float = 0.0
+    generator_errors: int = 0
+    control_errors: int = 0
+    analysis_load: float = 0.0
+    overflows: int = 0
+    ring_dropped: int = 0
+    events_dropped: int = 0
+    onsets: int = 0
+    beats: int = 0
+    inflections: int = 0
+    source_state: str = ""
+    recording: RecordReport | None = None
+    record_error: str = ""
+    warnings: list[str] = field(default_factory=list)
+    trace: list[Presented] = field(default_factory=list)
+
+
+class Show:
+    """A running show.
+
+    Parameters
+    ----------
+    config : Config
+        The settings.
+    source : AudioSource
+        Where the sound comes from (not yet started).
+    generator : Generator
+        What paints.
+    display : Display
+        Where frames go.
+    clock : Clock
+        Time source for every part.
+    categories : list of int
+        Class indices for the trajectory (empty: a seeded bank).
+    recorder_factory : callable, optional
+        Makes the :class:`Recorder` once the source's ring exists.
+    apply_preset : callable, optional
+        ``(name) -> Config`` for a preset name; the show applies its live settings.
+    trace : bool
+        Keep a record of every presented frame (for latency measurements).
+    stop_when : callable, optional
+        Extra end condition, checked every frame.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        source: AudioSource,
+        generator: Generator,
+        display: Display,
+        clock: Clock,
+        categories: list[int] | None = None,
+        recorder_factory: Callable[[AudioSource], Recorder] | None = None,
+        apply_preset: Callable[[str], Config] | None = None,
+        trace: bool = False,
+        stop_when: Callable[[], bool] | None = None,
+    ) -> None:
+        self.config = config
+        self.source = source
+        self.generator = generator
+        self.display = display
+        self.clock = clock
+        self.trace = trace
+        self.stop_when = stop_when
+        self.class_names = tuple(short_name(n) for n in generator.class_names)
+        self.log_once = LogOnce(log, clock, config.show.log_interval_s)
+        self.commands: DropQueue[Command] = DropQueue(256)
+        self.events: DropQueue[Event] = DropQueue(1024)
+        self.targets: LatestSlot[GenTarget] = LatestSlot()
+        self.frames: LatestSlot[Keyframe] = LatestSlot()
+        self.state: LatestSlot[ControlState] = LatestSlot()
+        self.trajectory = Trajectory(
+            config.trajectory,
+            z_dim=generator.z_dim,
+            num_classes=generator.num_classes,
+            categories=categories or [],
+        )
+        self._recorder_factory = recorder_factory
+        self._apply_preset = apply_preset
+        self.recorder: Recorder | None = None
+        self.compositor = Compositor(
+            (generator.resolution, generator.resolution),
+            crossfade=config.display.crossfade,
+            lead_s=1.0 / config.display.fps,
+        )
+        self.hud_on = config.display.hud
+        self._quit = threading.Event()
+        self._blackout = False
+        self._frozen = False
+        self.report = ShowReport()
+        self.display_rate = RateMeter(clock, window_s=1.0)
+        self._ended_at: float | None = None
+
+    # -- public ---------------------------------------------------------------------------
+    def send(self, command: Command) -> None:
+        """Queue a command (thread-safe; from keys, OSC, MIDI, tests)."""
+        self.commands.put(command)
+
+    def quit(self) -> None:
+        """Ask the show to end after the current frame (thread-safe)."""
+        self._quit.set()
+
+    def run(self) -> ShowReport:
+        """Run until quit, ``show.seconds``, or the end of a file input; return the report."""
+        cfg = self.config
+        ring = self.source.ring
+        analyzer = Analyzer(ring.sample_rate, cfg.analysis, cfg.inflection)
+        self.analyzer = analyzer
+        self.control = ControlLoop(
+            reader=ring.reader(),
+            analyzer=analyzer,
+            trajectory=self.trajectory,
+            commands=self.commands,
+            targets=self.targets,
+            state=self.state,
+            events=self.events,
+            clock=self.clock,
+            period_s=2 * analyzer.hop / ring.sample_rate,
+            log_once=self.log_once,
+            apply_command=self._apply_command,
+        )
+        self.worker = GeneratorWorker(
+            generator=self.generator,
+            targets=self.targets,
+            frames=self.frames,
+            clock=self.clock,
+            log_once=self.log_once,
+        )
+        try:
+            if self._recorder_factory is not None:
+                self.recorder = self._recorder_factory(self.source)
+            self._first_keyframe()
+            # The sound starts with the picture, so a recording's first frame and
+            # first sample are the same moment.
+            self.source.start()
+            self.control.start()
+            self.worker.start()
+            self._loop()
+        finally:
+            self._shutdown()
+        return self.report
+
+    def _first_keyframe(self) -> None:
+        """Paint the opening picture before the clock starts, so no frame is blank."""
+        target = self.trajectory.step([])
+        self.targets.put(target)
+        try:
+            image = self.worker.render(target)
+        except Exception as exc:  # the worker will report and retry
+            self.log_once("generator", f"generator failed on the first frame: {exc!r}")
+            return
+        self.compositor.push(
+            Keyframe(
+                image=image, target=target, ready_s=self.clock.now(), generate_ms=0.0, index=0
+            ),
+            self.clock.now() - 1.0,
+        )
+
+    # -- commands that belong to the show rather than the trajectory ------------------------
+    def _apply_command(self, command: Command) -> bool:
+        """Handle preset recalls on the control thread; True when handled here."""
+        from live.control.commands import LoadPreset, LoadPresetSlot
+
+        name: str | None = None
+        if isinstance(command, LoadPresetSlot):
+            slots = self.config.show.presets
+            if not 1 <= command.slot <= len(slots):
+                self.log_once(
+                    "preset-slot",
+                    f"no preset in slot {command.slot} (show.presets has {len(slots)})",
+                )
+                return True
+            name = slots[command.slot - 1]
+        elif isinstance(command, LoadPreset):
+            name = command.name
+        if name is None:
+            return False
+        if self._apply_preset is None:
+            self.log_once("preset", "presets are not available in this show")
+            return True
+        try:
+            new = self._apply_preset(name)
+        except Exception as exc:  # a broken preset file changes nothing
+            self.log_once("preset", f"preset '{name}' not applied: {exc}")
+            return True
+        self.config = new
+        self.trajectory.set_settings(new.trajectory)
+        self.analyzer.apply_settings(new.analysis)
+        if new.inflection != self.analyzer.inflection_settings:
+            self.analyzer.apply_inflection_settings(new.inflection)
+        self.compositor.crossfade = new.display.crossfade
+        log.info("preset '%s' applied", name)
+        return True
+
+    # -- the display loop -------------------------------------------------------------------
+    def _handle(self, action: object) -> None:
+        if isinstance(action, Quit):
+            self._quit.set()
+        elif isinstance(action, ToggleHud):
+            self.hud_on = not self.hud_on
+        elif isinstance(action, ToggleFullscreen):
+            toggle = getattr(self.display, "toggle_fullscreen", None)
+            if toggle is not None:
+                toggle()
+        elif isinstance(action, ToggleBlackout):
+            self._blackout = not self._blackout
+            self.compositor.set_blackout(self._blackout)
+        elif isinstance(action, ToggleFreeze):
+            self._frozen = not self._frozen
+            self.send(Freeze(self._frozen))
+        elif isinstance(action, Blackout):
+            self._blackout = action.on
+            self.compositor.set_blackout(action.on)
+        else:
+            self.send(action)  # type: ignore[arg-type]
+
+    def _loop(self) -> None:
+        cfg = self.config
+        period = 1.0 / cfg.display.fps
+        start = self.clock.now()
+        next_frame = start
+        last_version = 0
+        last_beats = last_inflections = 0
+        beat_at = inflection_at = -1e9
+        finished_at: float | None = None
+        if self.recorder is not None:
+            self.recorder.begin(start)
+        while not self._quit.is_set():
+            now = self.clock.now()
+            for action in self.display.poll():
+                self._handle(action)
+            keyframe, version = self.frames.get()
+            if keyframe is not None and version != last_version:
+                self.compositor.push(keyframe, now)
+                last_version = version
+            composite = self.compositor.frame(now)
+            hud = None
+            state, _ = self.state.get()
+            target = state.target if state is not None else None
+            if target is not None:
+                if target.beats != last_beats:
+                    last_beats, beat_at = target.beats, now
+                if target.inflections != last_inflections:
+                    last_inflections, inflection_at = target.inflections, now
+            if self.hud_on:
+                hud = self._hud(state, now - beat_at, now - inflection_at)
+            self.display.present(composite.image, hud)
+            presented = self.clock.now()
+            self.display_rate.tick()
+            self.report.frames_presented += 1
+            if self.recorder is not None:
+                self.recorder.offer(presented, composite.image)
+            if self.trace:
+                kf = composite.keyframe
+                self.report.trace.append(
+                    Presented(
+                        time_s=presented,
+                        keyframe=kf.index if kf else 0,
+                        weight=composite.weight,
+                        onsets=kf.target.onsets if kf else 0,
+                        frame=kf.target.frame if kf else 0,
+                    )
+                )
+            # End conditions.
+            elapsed = presented - start
+            if cfg.show.seconds and elapsed >= cfg.show.seconds:
+                break
+            if self.source.finished:
+                finished_at = presented if finished_at is None else finished_at
+                if presented - finished_at > 0.2:  # let the last sound reach the picture
+                    break
+            if self.stop_when is not None and self.stop_when():
+                break
+            next_frame += period
+            delay = next_frame - self.clock.now()
+            if delay < -period:  # late by more than a frame: do not rush to catch up
+                next_frame = self.clock.now()
+            elif delay > 0:
+                self._quit.wait(delay)
+        self._ended_at = self.clock.now()
+        self.report.seconds = self._ended_at - start
+
+    def _hud(
+        self, state: ControlState | None, since_beat: float, since_inflection: float
+    ) -> HudModel:
+        names = self.class_names
+        f = state.features if state is not None else None
+        t = state.target if state is not None else None
+        src = self.source.status()
+        warnings = []
+        if src.state not in ("running", "ended"):
+            warnings.append(
+                f"input {src.state}: {src.message}" if src.message else f"input {src.state}"
+            )
+        stats = self.worker.stats
+        if stats.errors:
+            warnings.append(f"generator errors {stats.errors}: {stats.last_error[:60]}")
+        if state is not None and state.errors:
+            warnings.append(f"analysis errors {state.errors}")
+        if self.recorder is not None and self.recorder.dropped:
+            warnings.append(f"recording dropped {self.recorder.dropped} frames")
+        if self._blackout:
+            warnings.append("blackout (B)")
+        if self._frozen:
+            warnings.append("frozen (P)")
+        ring_dropped = state.ring_dropped if state is not None else 0
+        counters = f"overflows {src.overflows}  audio drops {ring_dropped}  " + (
+            f"events dropped {state.events_dropped}" if state is not None else ""
+        )
+        times = list(stats.times_ms)
+        return HudModel(
+            display_fps=self.display_rate.rate(),
+            keyframes_per_s=self.worker.rate.rate(),
+            generate_ms=statistics.median(times) if times else 0.0,
+            rms_db=f.rms_db if f else -120.0,
+            level=f.level if f else 0.0,
+            bands=f.bands if f else (0.0, 0.0, 0.0),
+            bpm=f.bpm if f else 0.0,
+            beat_flash=max(0.0, 1.0 - since_beat / FLASH_S),
+            inflection_flash=max(0.0, 1.0 - since_inflection / (3 * FLASH_S)),
+            curve=f.curve if f else 0.0,
+            threshold=self.config.inflection.absolute_threshold,
+            current=names[t.category] if t else "",
+            upcoming=names[t.upcoming] if t else "",
+            alpha=t.alpha if t else 0.0,
+            inflections=t.inflections if t else 0,
+            counters=counters,
+            source=f"{self.source.label} - {src.state}",
+            warnings=tuple(warnings),
+        )
+
+    # -- shutting down ----------------------------------------------------------------------
+    def _shutdown(self) -> None:
+        for part in ("control", "worker"):
+            thread = getattr(self, part, None)
+            if thread is not None:
+                thread.stop()
+        end = self._ended_at if self._ended_at is not None else self.clock.now()
+        if self.recorder is not None:
+            try:
+                self.report.recording = self.recorder.close(end)
+            except Exception as exc:
+                self.report.record_error = str(exc)
+        self.source.stop()
+        self.display.close()
+        self._fill_report()
+
+    def _fill_report(self) -> None:
+        r = self.report
+        r.display_fps = r.frames_presented / r.seconds if r.seconds > 0 else 0.0
+        worker = getattr(self, "worker", None)
+        if worker is not None:
+            times = list(worker.stats.times_ms)
+            r.keyframes = worker.stats.keyframes
+            r.keyframes_per_s = r.keyframes / r.seconds if r.seconds > 0 else 0.0
+            if times:
+                r.generate_ms_median = float(np.median(times))
+                r.generate_ms_p95 = float(np.percentile(times, 95))
+            r.generator_errors = worker.stats.errors
+        state, _ = self.state.get()
+        if state is not None:
+            r.control_errors = state.errors
+            r.analysis_load = state.load
+            r.ring_dropped = state.ring_dropped
+            r.events_dropped = state.events_dropped
+            if state.target is not None:
+                r.onsets = state.target.onsets
+                r.beats = state.target.beats
+                r.inflections = state.target.inflections
+        status = self.source.status()
+        r.overflows = status.overflows
+        r.source_state = status.state

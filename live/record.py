@@ -1,0 +1,305 @@
+"""Recording the show: what was shown and what was heard, in sync.
+
+The display thread offers each presented frame with its clock time; the
+recorder keeps one per video frame period in a bounded queue (dropping the
+oldest, counted, when the encoder falls behind) and an encoder thread writes
+H.264 video and AAC audio with PyAV. Audio comes straight from the input's
+ring buffer, so nothing the show does can slow it down or lose it.
+
+The file is written as ``NAME.partial.mp4`` in fragmented MP4 (playable even if
+the program dies) and renamed to its final name when it closes cleanly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import threading
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from live.audio.ring import AudioRing
+from live.clock import Clock
+from live.engine.slots import DropQueue
+from live.errors import RecordError
+
+log = logging.getLogger("ganterp.record")
+
+#: AAC frame length, samples.
+AAC_FRAME = 1024
+
+
+@dataclass(frozen=True)
+class RecordReport:
+    """What a recording holds.
+
+    Attributes
+    ----------
+    path : Path
+        The file.
+    frames : int
+        Video frames written (repeats included).
+    repeated : int
+        Frames written twice to fill a gap (the display was late or a frame dropped).
+    dropped : int
+        Frames the encoder was too slow for.
+    audio_s : float
+        Seconds of audio written.
+    video_s : float
+        Seconds of video written.
+    """
+
+    path: Path
+    frames: int
+    repeated: int
+    dropped: int
+    audio_s: float
+    video_s: float
+
+
+def partial_path(path: Path) -> Path:
+    """The name a recording has while it is being written."""
+    return path.with_name(path.stem + ".partial" + path.suffix)
+
+
+class Recorder:
+    """Writes an MP4 of the show in a thread of its own.
+
+    Parameters
+    ----------
+    path : Path
+        Final file name (``.mp4``).
+    ring : AudioRing
+        The input's ring buffer; the recorder reads it from its newest frame on.
+    clock : Clock
+        Time source shared with the display.
+    fps : float
+        Video frame rate.
+    size : int
+        Height and width of the video, pixels (frames are scaled to it).
+    crf : int
+        H.264 constant rate factor.
+    queue_frames : int
+        Frames waiting for the encoder at most.
+
+    Raises
+    ------
+    RecordError
+        When the file cannot be created.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        ring: AudioRing,
+        clock: Clock,
+        fps: float = 30.0,
+        size: int = 512,
+        crf: int = 20,
+        queue_frames: int = 64,
+    ) -> None:
+        self.path = Path(path)
+        self.fps = float(fps)
+        self.size = int(size) // 2 * 2  # H.264 4:2:0 wants even sizes
+        self.clock = clock
+        self._ring = ring
+        self._reader = ring.reader()
+        self._end_frame: int | None = None
+        self._sample_rate = ring.sample_rate
+        self._channels = ring.channels
+        self._queue: DropQueue[tuple[int, np.ndarray]] = DropQueue(queue_frames)
+        self._t0 = clock.now()
+        self._next_index = 0
+        self._frames = 0
+        self._repeated = 0
+        self._audio_samples = 0
+        self._last_written = -1
+        self._last_image: np.ndarray | None = None
+        self._error: str | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        if self.path.suffix.lower() != ".mp4":
+            raise RecordError(f"recordings are MP4 files: '{self.path}' should end in .mp4")
+        if not self.path.parent.exists():
+            raise RecordError(
+                f"cannot record to {self.path}: folder {self.path.parent} does not exist"
+            )
+        self._partial = partial_path(self.path)
+        try:
+            self._container = av.open(
+                str(self._partial),
+                mode="w",
+                format="mp4",
+                options={"movflags": "frag_keyframe+empty_moov+default_base_moof"},
+            )
+        except (OSError, av.error.FFmpegError) as exc:
+            raise RecordError(f"cannot record to {self.path}: {exc}") from None
+        self._video = self._container.add_stream(
+            "libx264", rate=Fraction(self.fps).limit_denominator(1001)
+        )
+        self._video.width = self.size
+        self._video.height = self.size
+        self._video.pix_fmt = "yuv420p"
+        self._video.options = {"crf": str(crf), "preset": "veryfast"}
+        self._video.codec_context.thread_count = 1
+        self._audio = self._container.add_stream("aac", rate=self._sample_rate)
+        self._audio.layout = "stereo" if self._channels >= 2 else "mono"
+        self._audio_buf = np.zeros((0, min(self._channels, 2)), dtype=np.float32)
+        self._thread = threading.Thread(target=self._run, name="ganterp-record", daemon=True)
+
+    def begin(self, t0: float | None = None) -> None:
+        """Start recording: video time 0 and the first audio sample are at clock time ``t0``.
+
+        Parameters
+        ----------
+        t0 : float, optional
+            Clock time of the recording's start, seconds; defaults to now.
+        """
+        self._t0 = self.clock.now() if t0 is None else t0
+        self._reader = self._ring.reader()
+        self._reader.position = self._ring_frame_at(self._t0)
+        self._thread.start()
+
+    def _ring_frame_at(self, t: float) -> int:
+        """Absolute ring frame that arrived at clock time ``t`` (within what was written)."""
+        ring = self._ring
+        written = ring.written
+        if written == 0:
+            return 0
+        frame = ring.stamp_frames - round((ring.stamp_time - t) * ring.sample_rate)
+        return min(max(frame, 0), written)
+
+    # -- display side -------------------------------------------------------------------
+    def offer(self, now: float, image: np.ndarray) -> None:
+        """Offer the frame shown at clock time ``now``; kept if a video frame is due.
+
+        Call :meth:`begin` first.
+
+        Parameters
+        ----------
+        now : float
+            Clock time at which it was shown, seconds.
+        image : np.ndarray, shape (H, W, 3), uint8
+            The frame (it is copied only when kept).
+        """
+        index = int((now - self._t0) * self.fps)
+        if index < self._next_index:
+            return
+        self._next_index = index + 1
+        self._queue.put((index, image.copy()))
+        self._wake.set()
+
+    @property
+    def dropped(self) -> int:
+        """Frames dropped because the encoder fell behind."""
+        return self._queue.dropped
+
+    # -- encoder thread -----------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                self._wake.wait(0.05)
+                self._wake.clear()
+                self._drain()
+            self._drain()
+        except Exception as exc:  # the show goes on without its recording
+            self._error = f"{type(exc).__name__}: {exc}"
+            log.error("recording stopped: %s", self._error)
+
+    def _drain(self) -> None:
+        for index, image in self._queue.drain():
+            self._write_video(index, image)
+        self._write_audio(final=False)
+
+    def _write_video(self, index: int, image: np.ndarray) -> None:
+        # Fill any gap with the previous picture, so the video keeps its frame rate.
+        if self._last_image is not None:
+            while self._last_written + 1 < index:
+                self._encode(self._last_written + 1, self._last_image)
+                self._repeated += 1
+        self._encode(index, image)
+        self._last_image = image
+
+    def _encode(self, index: int, image: np.ndarray) -> None:
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+        frame = frame.reformat(
+            width=self.size, height=self.size, format="yuv420p", interpolation="BICUBIC"
+        )
+        frame.pts = index
+        for packet in self._video.encode(frame):
+            self._container.mux(packet)
+        self._last_written = index
+        self._frames += 1
+
+    def _write_audio(self, *, final: bool) -> None:
+        start, block = self._reader.read()
+        if self._end_frame is not None:
+            block = block[: max(0, self._end_frame - start)]
+        if block.shape[0]:
+            block = block[:, : self._audio_buf.shape[1]]
+            self._audio_buf = np.concatenate([self._audio_buf, block])
+        n = self._audio_buf.shape[0] // AAC_FRAME * AAC_FRAME
+        if final:
+            n = self._audio_buf.shape[0]
+        for start in range(0, n, AAC_FRAME):
+            chunk = np.ascontiguousarray(self._audio_buf[start : start + AAC_FRAME].T)
+            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=self._audio.layout.name)
+            frame.sample_rate = self._sample_rate
+            frame.pts = self._audio_samples
+            self._audio_samples += chunk.shape[1]
+            for packet in self._audio.encode(frame):
+                self._container.mux(packet)
+        self._audio_buf = self._audio_buf[n:]
+
+    def close(self, end: float | None = None) -> RecordReport:
+        """Finish the file and move it to its final name.
+
+        Parameters
+        ----------
+        end : float, optional
+            Clock time the recording ends at; audio is written up to it and the
+            last picture held until it. Defaults to now.
+
+        Raises
+        ------
+        RecordError
+            When the recording failed; the partial file is left for inspection.
+        """
+        end = self.clock.now() if end is None else end
+        self._end_frame = self._ring_frame_at(end)
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30.0)
+        if self._error is None:
+            try:
+                # The video covers [t0, end): frame k shows [t0 + k/fps, t0 + (k+1)/fps).
+                last = math.ceil((end - self._t0) * self.fps - 1e-9) - 1
+                if self._last_image is not None and last > self._last_written:
+                    self._write_video(last, self._last_image)
+                self._write_audio(final=True)
+                for packet in self._video.encode(None):
+                    self._container.mux(packet)
+                for packet in self._audio.encode(None):
+                    self._container.mux(packet)
+            except Exception as exc:
+                self._error = f"{type(exc).__name__}: {exc}"
+        with contextlib.suppress(Exception):
+            self._container.close()
+        if self._error is not None:
+            raise RecordError(f"recording failed ({self._error}); partial file: {self._partial}")
+        self._partial.replace(self.path)
+        return RecordReport(
+            path=self.path,
+            frames=self._frames,
+            repeated=self._repeated,
+            dropped=self._queue.dropped,
+            audio_s=self._audio_samples / self._sample_rate,
+            video_s=self._frames / self.fps,
+        )
