@@ -1,0 +1,153 @@
+"""Building a show's parts from its settings.
+
+Everything a show needs is made here and handed over, so the engine itself
+never reads settings files, opens devices by name or picks a generator.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+
+from live.audio.devices import DeviceInfo, resolve_device
+from live.audio.sources import AudioSource, FileSource, MicSource
+from live.clock import Clock
+from live.config import find_preset, live_changes, read_toml
+from live.display.window import Display, HeadlessDisplay, PygameWindow, parse_size
+from live.errors import ConfigError
+from live.record import Recorder
+from live.settings import AudioSettings, Config, DisplaySettings, RecordSettings
+from models.base import Generator
+from models.classes import parse_categories
+from models.errors import GeneratorError
+from models.registry import make_generator
+
+log = logging.getLogger("ganterp")
+
+
+def demo_track() -> Path:
+    """Path of the bundled demo track."""
+    return Path(str(resources.files("live") / "data" / "demo.ogg"))
+
+
+def make_source(audio: AudioSettings, clock: Clock) -> AudioSource:
+    """Open the configured input (not started yet).
+
+    Raises
+    ------
+    AudioInputError, AudioFileError
+        With one line saying what is wrong.
+    """
+    rate = audio.sample_rate or None
+    if audio.input == "mic":
+        return MicSource(
+            audio.device or None,
+            clock=clock,
+            channels=list(audio.channels) or None,
+            sample_rate=rate,
+            blocksize=audio.blocksize,
+            ring_seconds=audio.ring_seconds,
+            reopen_interval_s=audio.reopen_interval_s,
+        )
+    path = demo_track() if audio.input == "demo" else Path(audio.input).expanduser()
+    monitor: DeviceInfo | str | None = None
+    if audio.monitor == "default":
+        monitor = resolve_device(None, "output")
+    elif audio.monitor:
+        monitor = audio.monitor
+    return FileSource(
+        path,
+        clock=clock,
+        loop=audio.loop,
+        monitor=monitor,
+        blocksize=audio.blocksize,
+        ring_seconds=audio.ring_seconds,
+        sample_rate=rate,
+    )
+
+
+def make_show_generator(config: Config) -> Generator:
+    """Build the configured generator."""
+    g = config.generator
+    return make_generator(g.name, resolution=g.resolution, seed=g.seed, threads=g.threads)
+
+
+def resolve_categories(config: Config, generator: Generator) -> list[int]:
+    """Turn the configured categories (indices and names) into class indices.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown name or an index out of range (with a did-you-mean).
+    """
+    spec = config.trajectory.categories
+    if not spec:
+        return []
+    try:
+        return parse_categories(list(spec), generator.class_names)
+    except GeneratorError as exc:
+        raise ConfigError(f"trajectory.categories: {exc}") from None
+
+
+def display_available() -> bool:
+    """Whether a window can be shown (a display server is reachable)."""
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def make_display(settings: DisplaySettings) -> Display:
+    """Open the window, or a headless display.
+
+    Raises
+    ------
+    DisplayError
+        When a window was asked for and cannot be opened.
+    """
+    try:
+        size = parse_size(settings.size)
+    except ValueError as exc:
+        raise ConfigError(f"display.size: {exc}") from None
+    if settings.headless:
+        return HeadlessDisplay(size)
+    return PygameWindow(fullscreen=settings.fullscreen, display=settings.display, size=size)
+
+
+def default_recording_path(directory: Path | None = None) -> Path:
+    """A new file name for a headless show's recording, in the current folder."""
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return (directory or Path.cwd()) / f"ganterp-show-{stamp}.mp4"
+
+
+def make_recorder_factory(settings: RecordSettings, path: Path, clock: Clock):
+    """Return a function that starts the recorder once the source's ring exists."""
+
+    def factory(source: AudioSource) -> Recorder:
+        return Recorder(
+            path,
+            ring=source.ring,
+            clock=clock,
+            fps=settings.fps,
+            size=settings.size,
+            crf=settings.crf,
+            queue_frames=settings.queue_frames,
+        )
+
+    return factory
+
+
+def preset_applier(config_dirs: list[Path] | None = None):
+    """Return ``(current config, name) -> new config`` for presets recalled during a show."""
+
+    def apply(current: Config, name: str) -> Config:
+        path = find_preset(name, config_dirs)
+        new, ignored = live_changes(current, read_toml(path))
+        if ignored:
+            log.warning("preset '%s': %s cannot change during a show", name, ", ".join(ignored))
+        return new
+
+    return apply

@@ -1,0 +1,348 @@
+"""The ``ganterp`` command line.
+
+``ganterp live`` runs the show, ``ganterp devices`` lists audio inputs,
+``ganterp bench`` measures, ``ganterp config`` prints settings. Every error a
+user can cause ends the program with one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from live.errors import GanterpError
+from models.errors import GeneratorError
+
+log = logging.getLogger("ganterp")
+
+
+# ----------------------------------------------------------------------------------------
+# Arguments
+# ----------------------------------------------------------------------------------------
+
+
+def _csv_ints(text: str) -> list[int]:
+    try:
+        return [int(p) for p in text.replace(" ", "").split(",") if p]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers separated by commas, not '{text}'"
+        ) from None
+
+
+def _categories(text: str) -> list[int | str]:
+    items: list[int | str] = []
+    for part in text.split(","):
+        part = part.strip().strip('"').strip("'")
+        if part:
+            items.append(int(part) if part.lstrip("-").isdigit() else part)
+    return items
+
+
+def add_settings_arguments(p: argparse.ArgumentParser) -> None:
+    """Flags shared by every command that builds a configuration."""
+    g = p.add_argument_group("settings")
+    g.add_argument(
+        "--config", type=Path, help="settings file to use instead of configs/default.toml"
+    )
+    g.add_argument(
+        "--preset", help="preset name (configs/presets/NAME.toml) or .toml path, layered on top"
+    )
+    g.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="set any setting (repeatable), e.g. --set trajectory.morph_s=2",
+    )
+
+
+def add_live_arguments(p: argparse.ArgumentParser) -> None:
+    """The show's flags; each one sets the setting named in its help."""
+    a = p.add_argument_group("audio input")
+    a.add_argument("--input", help="'mic', 'demo' or an audio file [audio.input]")
+    a.add_argument("--device", help="input device: index or name substring [audio.device]")
+    a.add_argument(
+        "--channels", type=_csv_ints, help="input channels from 1, e.g. 1,2 [audio.channels]"
+    )
+    a.add_argument("--samplerate", type=int, help="sample rate in Hz [audio.sample_rate]")
+    a.add_argument("--blocksize", type=int, help="frames per audio block [audio.blocksize]")
+    a.add_argument(
+        "--loop", action="store_true", default=None, help="loop a file input [audio.loop]"
+    )
+    a.add_argument(
+        "--monitor",
+        nargs="?",
+        const="default",
+        help="also play a file input to this output device (default device if none given) [audio.monitor]",
+    )
+    t = p.add_argument_group("picture")
+    t.add_argument(
+        "--categories",
+        type=_categories,
+        help='ImageNet classes by index or name, one per segment: 419,goldfish,"tiger shark" [trajectory.categories]',
+    )
+    t.add_argument("--seed", type=int, help="seed of z and the category bank [trajectory.seed]")
+    t.add_argument(
+        "--z-policy", choices=("constant", "per-inflection"), help="[trajectory.z_policy]"
+    )
+    t.add_argument("--truncation", type=float, help="truncation, 0.02 to 1 [trajectory.truncation]")
+    t.add_argument(
+        "--lookahead", type=float, help="inflection look-ahead in seconds [inflection.lookahead_s]"
+    )
+    t.add_argument("--threshold", type=float, help="inflection threshold [inflection.threshold]")
+    t.add_argument("--generator", help="generator name [generator.name]")
+    t.add_argument(
+        "--resolution", type=int, help="generated image size in pixels [generator.resolution]"
+    )
+    d = p.add_argument_group("display and recording")
+    d.add_argument(
+        "--windowed", action="store_true", default=None, help="open a window, not full screen"
+    )
+    d.add_argument(
+        "--fullscreen",
+        action="store_true",
+        default=None,
+        help="open full screen [display.fullscreen]",
+    )
+    d.add_argument("--display", type=int, help="monitor index [display.display]")
+    d.add_argument("--size", help="window size WIDTHxHEIGHT [display.size]")
+    d.add_argument("--fps", type=float, help="display frame rate [display.fps]")
+    d.add_argument(
+        "--hud", action="store_true", default=None, help="show the HUD at start [display.hud]"
+    )
+    d.add_argument(
+        "--headless",
+        action="store_true",
+        default=None,
+        help="no window; record instead [display.headless]",
+    )
+    d.add_argument("--record", type=Path, help="record the show to this MP4 [record.path]")
+    d.add_argument("--seconds", type=float, help="end the show after this long [show.seconds]")
+
+
+#: Flag → (section, key) for the flags that set one setting each.
+FLAG_SETTINGS: dict[str, tuple[str, str]] = {
+    "input": ("audio", "input"),
+    "device": ("audio", "device"),
+    "channels": ("audio", "channels"),
+    "samplerate": ("audio", "sample_rate"),
+    "blocksize": ("audio", "blocksize"),
+    "loop": ("audio", "loop"),
+    "monitor": ("audio", "monitor"),
+    "categories": ("trajectory", "categories"),
+    "seed": ("trajectory", "seed"),
+    "z_policy": ("trajectory", "z_policy"),
+    "truncation": ("trajectory", "truncation"),
+    "lookahead": ("inflection", "lookahead_s"),
+    "threshold": ("inflection", "threshold"),
+    "generator": ("generator", "name"),
+    "resolution": ("generator", "resolution"),
+    "fullscreen": ("display", "fullscreen"),
+    "display": ("display", "display"),
+    "size": ("display", "size"),
+    "fps": ("display", "fps"),
+    "hud": ("display", "hud"),
+    "headless": ("display", "headless"),
+    "record": ("record", "path"),
+    "seconds": ("show", "seconds"),
+}
+
+
+def overrides_from_args(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Collect the settings given on the command line as ``{section: {key: value}}``."""
+    from live.config import parse_assignment
+
+    tree: dict[str, dict[str, Any]] = {}
+    for assignment in getattr(args, "set", []) or []:
+        section, key, value = parse_assignment(assignment)
+        tree.setdefault(section, {})[key] = value
+    for flag, (section, key) in FLAG_SETTINGS.items():
+        value = getattr(args, flag, None)
+        if value is None:
+            continue
+        if isinstance(value, Path):
+            value = str(value)
+        tree.setdefault(section, {})[key] = value
+    if getattr(args, "windowed", None):
+        tree.setdefault("display", {})["fullscreen"] = False
+    return tree
+
+
+def load_from_args(args: argparse.Namespace):
+    """Build the configuration from ``--config``, ``--preset``, ``--set`` and the flags."""
+    from live.config import load_config
+
+    return load_config(path=args.config, preset=args.preset, overrides=overrides_from_args(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(
+        prog="ganterp",
+        description="Real-time audio-reactive visuals: music steers a generative model.",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    live = sub.add_parser("live", help="run the live show", description="Run the live show.")
+    add_settings_arguments(live)
+    add_live_arguments(live)
+
+    devices = sub.add_parser("devices", help="list audio devices")
+    devices.add_argument("--all", action="store_true", help="list output devices too")
+
+    config = sub.add_parser("config", help="print settings")
+    add_settings_arguments(config)
+    config.add_argument(
+        "--defaults", action="store_true", help="print every setting with its default, as TOML"
+    )
+
+    from live.bench import add_bench_arguments
+
+    bench = sub.add_parser(
+        "bench", help="measure speed and latency", description="Measure the show."
+    )
+    add_bench_arguments(bench)
+    return parser
+
+
+# ----------------------------------------------------------------------------------------
+# Commands
+# ----------------------------------------------------------------------------------------
+
+
+def cmd_live(args: argparse.Namespace) -> int:
+    """Run the show and print what happened."""
+    from dataclasses import replace
+
+    from live.app import (
+        default_recording_path,
+        display_available,
+        make_display,
+        make_recorder_factory,
+        make_show_generator,
+        make_source,
+        preset_applier,
+        resolve_categories,
+    )
+    from live.clock import MonotonicClock
+    from live.engine.show import Show
+
+    config = load_from_args(args)
+    if not config.display.headless and not display_available():
+        print("ganterp: no display found; running headless (the show is recorded to a file)")
+        config = replace(config, display=replace(config.display, headless=True))
+    record_path: Path | None = Path(config.record.path).expanduser() if config.record.path else None
+    if record_path is None and config.display.headless:
+        record_path = default_recording_path()
+    clock = MonotonicClock()
+    generator = make_show_generator(config)
+    categories = resolve_categories(config, generator)
+    source = make_source(config.audio, clock)
+    display = make_display(config.display)
+    applier = preset_applier()
+    show = Show(
+        config,
+        source=source,
+        generator=generator,
+        display=display,
+        clock=clock,
+        categories=categories,
+        recorder_factory=(
+            make_recorder_factory(config.record, record_path, clock) if record_path else None
+        ),
+        apply_preset=lambda name: applier(show.config, name),
+    )
+    if record_path is not None:
+        print(f"ganterp: recording the show to {record_path}")
+    print(
+        f"ganterp: {source.label} -> {generator.name} {generator.resolution}px; keys: H HUD, Space next, Esc quit"
+    )
+    try:
+        report = show.run()
+    except KeyboardInterrupt:  # the show's finally-block has closed everything
+        report = show.report
+    print_report(report)
+    return 0 if not report.record_error else 1
+
+
+def print_report(report) -> None:
+    """Print a show's summary."""
+    r = report
+    print(
+        f"ganterp: {r.seconds:.1f} s, {r.display_fps:.1f} fps shown, "
+        f"{r.keyframes_per_s:.1f} keyframes/s ({r.generate_ms_median:.1f} ms median), "
+        f"{r.onsets} onsets, {r.beats} beats, {r.inflections} inflections"
+    )
+    print(
+        f"ganterp: audio overflows {r.overflows}, analysis drops {r.ring_dropped} frames, "
+        f"generator errors {r.generator_errors}, analysis errors {r.control_errors}"
+    )
+    if r.recording is not None:
+        rec = r.recording
+        print(
+            f"ganterp: recorded {rec.video_s:.1f} s of video and {rec.audio_s:.1f} s of audio "
+            f"to {rec.path} ({rec.frames} frames, {rec.dropped} dropped, {rec.repeated} repeated)"
+        )
+    if r.record_error:
+        print(f"ganterp: error: {r.record_error}", file=sys.stderr)
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    """List audio devices."""
+    from live.audio.devices import format_device_table, list_devices
+
+    print(format_device_table(list_devices("all" if args.all else "input")))
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    """Print the default settings, or the effective ones."""
+    from live.config import render_toml
+
+    if args.defaults:
+        sys.stdout.write(render_toml())
+        return 0
+    sys.stdout.write(render_toml(load_from_args(args)))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ganterp`` command."""
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG
+        if args.verbose > 1
+        else logging.INFO
+        if args.verbose
+        else logging.WARNING,
+        format="ganterp: %(levelname)s: %(message)s",
+    )
+    if args.command is None:
+        parser.print_help()
+        return 2
+    handlers = {"live": cmd_live, "devices": cmd_devices, "config": cmd_config}
+    try:
+        if args.command == "bench":
+            from live.bench import cmd_bench
+
+            return cmd_bench(args)
+        return handlers[args.command](args)
+    except (GanterpError, GeneratorError) as exc:
+        print(f"ganterp: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ganterp: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
