@@ -38,6 +38,8 @@ AUBIO_OFFSET = np.float32(1e-5)
 GATE_HOPS = 6
 #: Hops gathered before the slow lane runs.
 SLOW_HOPS = 8
+#: Below this confidence a pitch estimate is reported as unvoiced (0 Hz).
+PITCH_CONFIDENCE = 0.2
 #: Beats whose intervals give the tempo (aubio's own estimate is quantised by its hop).
 BPM_BEATS = 8
 #: A beat is reported only this long after the level last reached the silence level.
@@ -112,8 +114,9 @@ class Analyzer:
         self._onset.set_silence(-200.0)
         self._tempo = aubio.tempo("specdiff", self.tempo_window, self.tempo_hop, sr)
         self._tempo.set_silence(-200.0)
+        # "yinfast": aubio 0.4.9's "yinfft" reports zero confidence for mid-range notes.
         self._pitch = aubio.pitch(
-            "yinfft", max(self.tempo_window, self.pitch_hop), self.pitch_hop, sr
+            "yinfast", max(self.tempo_window, self.pitch_hop), self.pitch_hop, sr
         )
         self._pitch.set_unit("Hz")
         self._pitch.set_silence(-200.0)
@@ -149,7 +152,9 @@ class Analyzer:
         self._slow_len = 0
         # Bookkeeping.
         self._frame = 0  # absolute index of the sample after the last complete hop
-        self._column_origin = 0  # absolute frame of the spectral stream's sample 0
+        # Absolute frame of the spectral stream's sample 0, per stretch between gaps:
+        # (first column of the stretch, origin). Columns map to audio time through it.
+        self._origins: list[tuple[int, int]] = [(0, 0)]
         self._scanner_offset = 0  # spectral column at which the current scanner started
         self._aubio_frames = 0  # samples fed to the onset detector so far
         self._started = False
@@ -216,18 +221,21 @@ class Analyzer:
         events : list of Onset, Beat and Inflection
             In the order they were found.
         """
-        x = np.asarray(samples, dtype=np.float32)
+        x = np.asarray(samples)
         if x.ndim == 2:
-            x = x.mean(axis=1, dtype=np.float32) if x.shape[1] > 1 else x[:, 0]
+            x = x.mean(axis=1, dtype=x.dtype) if x.shape[1] > 1 else x[:, 0]
         events: list[Event] = []
         self._sync(start_frame, events)
-        if not math.isfinite(float(np.add.reduce(x, dtype=np.float64))):  # NaN or inf inside
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is the point here
+            total = float(np.add.reduce(x, dtype=np.float64))
+        if not math.isfinite(total):  # NaN or inf inside
             bad = ~np.isfinite(x)
             n_bad = int(np.count_nonzero(bad))
-            x = np.where(bad, np.float32(0.0), x)
+            x = np.where(bad, 0.0, x)
             self.bad_samples += n_bad
             self._unreported_bad += n_bad
-        x = np.clip(x, -1.0, 1.0)
+        # Clip in the input's own precision, so that 1e39 is loud rather than infinite.
+        x = np.clip(x, -1.0, 1.0).astype(np.float32, copy=False)
         buf = np.concatenate([self._pending, x]) if self._pending.size else x
         hop = self.hop
         n_hops = buf.shape[0] // hop
@@ -283,8 +291,15 @@ class Analyzer:
                     self._beats += 1
             if self._hops % 4 == 0:
                 pitch = float(pitch_fn(ext[a + hop - self.pitch_hop : a + hop])[0])
-                self._pitch_hz = pitch if math.isfinite(pitch) and pitch > 0 else 0.0
-                self._pitch_conf = min(1.0, max(0.0, float(pitch_fn.get_confidence())))
+                confidence = min(1.0, max(0.0, float(pitch_fn.get_confidence())))
+                voiced = (
+                    math.isfinite(pitch)
+                    and pitch > 0
+                    and confidence >= PITCH_CONFIDENCE
+                    and level_db >= silence
+                )
+                self._pitch_hz = pitch if voiced else 0.0
+                self._pitch_conf = confidence if level_db >= silence else 0.0
             features.append(
                 AudioFeatures(
                     time_s,
@@ -333,9 +348,27 @@ class Analyzer:
             self.gaps += 1
             self._feed_slow_lane(np.zeros(0, dtype=np.float32), events, force=True)
         self._started = True
-        self._column_origin += int(start_frame) - self.frame
+        # The spectral stream has had every complete hop (the pending part of an
+        # unfinished hop is dropped): its next sample was frame self._frame.
+        shift = int(start_frame) - self._frame
+        first_column, origin = self._origins[-1]
+        columns = self._spectral.columns
+        if columns == first_column:
+            self._origins[-1] = (first_column, origin + shift)
+        else:
+            self._origins.append((columns, origin + shift))
+            del self._origins[:-64]  # old stretches can no longer hold undecided candidates
         self._pending = np.zeros(0, dtype=np.float32)
         self._frame = int(start_frame)
+
+    def _column_time(self, column: int) -> float:
+        """Audio-clock time of spectral column ``column``, seconds."""
+        origin = self._origins[0][1]
+        for first, o in self._origins:
+            if first > column:
+                break
+            origin = o
+        return (origin + column * self._spectral.hop) / self.sample_rate
 
     def _feed_slow_lane(self, body: np.ndarray, events: list[Event], force: bool = False) -> None:
         """Gather audio; once a block has gathered, run the vectorised detectors."""
@@ -357,7 +390,7 @@ class Analyzer:
                 events.append(
                     Inflection(
                         index=column,
-                        time_s=(self._column_origin + column * spectral.hop) / self.sample_rate,
+                        time_s=self._column_time(column),
                         strength=inf.strength,
                         decided_index=self._scanner_offset + inf.decided_index,
                     )

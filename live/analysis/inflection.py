@@ -361,6 +361,7 @@ class CurveTracker:
         if smoothing < 1 or halflife <= 0:
             raise ValueError("smoothing and halflife must be positive")
         self.smoothing = int(smoothing)
+        self.halflife = float(halflife)
         self.decay = 0.5 ** (1.0 / float(halflife))
         self.floor = float(floor)
         self.peak = self.floor
@@ -386,6 +387,14 @@ class CurveTracker:
         k = d.shape[0]
         if k == 0:
             return np.zeros(0), np.zeros(0)
+        # decay**-j below must stay finite: long inputs go through in pieces.
+        piece = max(1, int(200 * self.halflife))
+        if k > piece:
+            parts = [self.push(d[i : i + piece]) for i in range(0, k, piece)]
+            return (
+                np.concatenate([p[0] for p in parts]),
+                np.concatenate([p[1] for p in parts]),
+            )
         d = np.where(np.isfinite(d) & (d > 0), d, 0.0)
         # Running maximum p_j = max(d_j, p_(j-1) * decay, floor), without a Python loop:
         # p_j = max(floor, decay**j * max(p_(-1) * decay, max_(i<=j) d_i * decay**-i)).
