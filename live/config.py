@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from live.errors import ConfigError
-from live.settings import SECTIONS, Config, build, did_you_mean, section_fields, to_tree
+from live.settings import (
+    SECTIONS,
+    Config,
+    build,
+    did_you_mean,
+    number_text,
+    section_fields,
+    to_tree,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -233,7 +241,7 @@ def render_toml(config: Config | None = None) -> str:
             if m.get("choices"):
                 facts.append("Choices: " + ", ".join(m["choices"]) + ".")
             elif m.get("min") is not None or m.get("max") is not None:
-                facts.append(f"Range: {m['min']:g} to {m['max']:g}.")
+                facts.append(f"Range: {number_text(m['min'])} to {number_text(m['max'])}.")
             if not m.get("live", True):
                 facts.append("Fixed while the show runs.")
             if facts:

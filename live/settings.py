@@ -421,6 +421,11 @@ class SettingError(ValueError):
     """A value does not fit its declaration (turned into a ConfigError by the loader)."""
 
 
+def number_text(value: float) -> str:
+    """Write a bound exactly: integers in full (2147483647), other numbers compactly."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
 def _describe(f: dataclasses.Field[Any], kind: Any) -> str:
     m = f.metadata
     parts = []
@@ -431,9 +436,9 @@ def _describe(f: dataclasses.Field[Any], kind: Any) -> str:
     else:
         noun = {int: "an integer", float: "a number", str: "a string"}.get(kind, "a list")
         if m.get("min") is not None and m.get("max") is not None:
-            noun += f" from {m['min']:g} to {m['max']:g}"
+            noun += f" from {number_text(m['min'])} to {number_text(m['max'])}"
         elif m.get("min") is not None:
-            noun += f" of at least {m['min']:g}"
+            noun += f" of at least {number_text(m['min'])}"
         parts.append(noun)
     if m.get("unit"):
         parts.append(f"({m['unit']})")
@@ -484,7 +489,7 @@ def coerce(value: Any, f: dataclasses.Field[Any], hint: Any) -> Any:
             if typing.get_origin(item) in (typing.Union, types.UnionType)
             else (item,)
         )
-        out = []
+        out: list[int | str | float] = []
         for v in value:
             if int in item_types and isinstance(v, int) and not isinstance(v, bool):
                 out.append(_check_number(v, f, int) if str not in item_types else int(v))
