@@ -360,7 +360,9 @@ class Show:
                 break
             next_frame += period
             delay = next_frame - self.clock.now()
-            if delay < -period:  # late by more than a frame: do not rush to catch up
+            # A frame or two late: the next ones go out at once and the rate holds.
+            # Far behind (a stall): start the schedule afresh rather than rush.
+            if delay < -4 * period:
                 next_frame = self.clock.now()
             elif delay > 0:
                 self._quit.wait(delay)
