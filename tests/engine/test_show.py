@@ -1,0 +1,197 @@
+"""The whole engine in-process, headless: threads, faults, commands, recording."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from itertools import pairwise
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import torch
+from audiofiles import write_audio
+from signals import sections_with_gaps
+
+from live.audio.sources import FileSource
+from live.clock import MonotonicClock
+from live.control.commands import NextCategory
+from live.display.window import HeadlessDisplay
+from live.engine.show import Show
+from live.record import Recorder
+from live.settings import Config
+from models.cppn import CppnGenerator
+
+pytestmark = pytest.mark.slow
+SR = 48000
+
+
+def _config(seconds: float, fps: float = 30.0) -> Config:
+    c = Config()
+    return replace(
+        c,
+        display=replace(c.display, headless=True, fps=fps),
+        show=replace(c.show, seconds=seconds),
+        trajectory=replace(c.trajectory, morph_s=0.5),
+    )
+
+
+@pytest.fixture(scope="module")
+def music(tmp_path_factory) -> tuple[Path, np.ndarray, list[tuple[float, float]]]:
+    audio, gaps = sections_with_gaps(SR, lengths=(4.0, 3.0))
+    path = write_audio(tmp_path_factory.mktemp("music") / "sections.wav", audio, SR)
+    return path, audio, gaps
+
+
+class Flaky:
+    """A generator that fails on some calls, to prove the show survives it."""
+
+    def __init__(self, inner, fail: set[int] | None = None, delay_s: float = 0.0) -> None:
+        self.inner = inner
+        self.fail = fail or set()
+        self.delay_s = delay_s
+        self.calls = 0
+        for name in (
+            "name",
+            "z_dim",
+            "num_classes",
+            "resolution",
+            "class_names",
+            "device",
+            "dtype",
+        ):
+            setattr(self, name, getattr(inner, name))
+
+    def __call__(self, z: torch.Tensor, y: torch.Tensor, truncation: float) -> torch.Tensor:
+        self.calls += 1
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        if self.calls in self.fail:
+            raise RuntimeError(f"injected failure on call {self.calls}")
+        return self.inner(z, y, truncation)
+
+
+def _show(path: Path, generator, config: Config, **kw) -> tuple[Show, HeadlessDisplay]:
+    clock = MonotonicClock()
+    display = HeadlessDisplay((320, 180))
+    show = Show(
+        config,
+        source=FileSource(path, clock=clock),
+        generator=generator,
+        display=display,
+        clock=clock,
+        **kw,
+    )
+    return show, display
+
+
+def test_show_runs_to_the_end_of_the_file_and_follows_the_sections(music):
+    path, _, _ = music
+    show, display = _show(path, CppnGenerator(resolution=64), _config(0.0), categories=[1, 980])
+    report = show.run()
+    assert 7.9 < report.seconds < 10.0  # the file is 8 s; the show ends with it
+    assert report.frames_presented == display.presented
+    assert report.display_fps == pytest.approx(30, rel=0.1)
+    assert report.keyframes > 50
+    assert report.generator_errors == 0 and report.control_errors == 0
+    assert report.inflections >= 1
+    assert report.onsets > 10
+    assert report.source_state in ("ended", "stopped")
+    assert display.last is not None and display.last.std() > 10
+
+
+def test_generator_failures_keep_the_last_frame_and_the_show_going(music):
+    path, _, _ = music
+    flaky = Flaky(CppnGenerator(resolution=64), fail=set(range(6, 14)))
+    show, display = _show(path, flaky, _config(5.0))
+    seen: list[np.ndarray] = []
+    original = display.present
+
+    def spy(image, hud):
+        seen.append(image.copy())
+        original(image, hud)
+
+    display.present = spy  # type: ignore[method-assign]
+    report = show.run()
+    assert report.generator_errors == 8
+    assert report.frames_presented >= 0.9 * 5.0 * 30  # the display never stopped
+    assert report.keyframes >= 20  # it recovered once the failures ended
+    assert all(frame.std() > 10 for frame in seen), "a blank frame was shown"
+
+
+def test_display_keeps_its_rate_and_moves_while_the_generator_is_slow(music):
+    path, _, _ = music
+    slow = Flaky(CppnGenerator(resolution=64), delay_s=0.25)
+    show, display = _show(path, slow, _config(3.0))
+    frames: list[np.ndarray] = []
+    original = display.present
+
+    def spy(image, hud):
+        frames.append(image.copy())
+        original(image, hud)
+
+    display.present = spy  # type: ignore[method-assign]
+    report = show.run()
+    assert report.keyframes_per_s < 5
+    assert report.display_fps > 27  # 30 wanted: it does not wait for the generator
+    # Between keyframes the cross-fade keeps the picture moving: most consecutive
+    # frames differ although only ~4 keyframes a second arrive.
+    moving = sum(np.abs(a.astype(int) - b).mean() > 0.05 for a, b in pairwise(frames))
+    assert moving > 0.5 * len(frames)
+
+
+def test_commands_and_quit_from_another_thread(music):
+    path, _, _ = music
+    show, _ = _show(path, CppnGenerator(resolution=32), _config(0.0), categories=[5, 6, 7])
+
+    def operator():
+        time.sleep(1.0)
+        show.send(NextCategory())
+        time.sleep(0.5)
+        show.quit()
+
+    threading.Thread(target=operator, daemon=True).start()
+    report = show.run()
+    assert report.seconds < 3.0
+    state, _ = show.state.get()
+    assert state is not None and state.target is not None
+    assert state.target.category == 6
+
+
+def test_recording_holds_the_input_audio_in_sync(music, tmp_path):
+    path, audio, _ = music
+    out = tmp_path / "show.mp4"
+    clock = MonotonicClock()
+    config = _config(3.0)
+    show = Show(
+        config,
+        source=FileSource(path, clock=clock),
+        generator=CppnGenerator(resolution=64),
+        display=HeadlessDisplay(),
+        clock=clock,
+        recorder_factory=lambda source: Recorder(
+            out, ring=source.ring, clock=clock, fps=30, size=128
+        ),
+    )
+    report = show.run()
+    rec = report.recording
+    assert rec is not None and rec.path == out and out.is_file()
+    assert abs(rec.video_s - report.seconds) < 0.1
+    with av.open(str(out)) as container:
+        decoded = np.concatenate([f.to_ndarray().mean(axis=0) for f in container.decode(audio=0)])
+        rate = container.streams.audio[0].rate
+    with av.open(str(out)) as container:
+        n_video = sum(1 for _ in container.decode(video=0))
+    assert rate == SR
+    assert abs(decoded.shape[0] / SR - report.seconds) < 0.15
+    assert abs(n_video - round(report.seconds * 30)) <= 1
+    # The recorded audio is the input's first seconds (AAC adds a small delay).
+    n = min(decoded.shape[0], SR * 2)
+    ref = audio[:n]
+    corr = np.correlate(decoded[: n + SR // 10], ref[: n - SR // 10], mode="valid")
+    lag = int(np.argmax(corr)) / SR
+    assert lag < 0.05, lag
+    peak = corr.max() / (np.linalg.norm(ref[: n - SR // 10]) * np.linalg.norm(decoded[:n]))
+    assert peak > 0.8
