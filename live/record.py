@@ -172,7 +172,8 @@ class Recorder:
         written = ring.written
         if written == 0:
             return 0
-        frame = ring.stamp_frames - round((ring.stamp_time - t) * ring.sample_rate)
+        frames, stamp_time = ring.stamp  # one consistent (frames, time) pair
+        frame = frames - round((stamp_time - t) * ring.sample_rate)
         return min(max(frame, 0), written)
 
     # -- display side -------------------------------------------------------------------

@@ -3,7 +3,9 @@
 The writer is the audio callback: it copies a block in and moves a counter,
 nothing else (no allocation of buffers, no lock, no logging). Each reader keeps
 its own position; a reader that falls more than the ring's capacity behind
-skips ahead to the oldest frames still held, and counts what it lost.
+skips ahead to the oldest frames still held, and counts what it lost. The
+newest block's time stamp is one ``(frames, time)`` tuple, replaced whole, so
+that no reader pairs the frame count of one block with the time of another.
 """
 
 from __future__ import annotations
@@ -33,11 +35,11 @@ class AudioRing:
         self.channels = int(channels)
         self.sample_rate = int(sample_rate)
         self._buf = np.zeros((self.capacity, self.channels), dtype=np.float32)
-        # Written by the writer only; read by anyone. Plain ints and floats, so a
-        # reader sees either the old or the new value, never a torn one.
+        # Written by the writer only; read by anyone. Each is one attribute holding an
+        # int, a float or a tuple, replaced whole, so a reader sees either the old or
+        # the new value, never a torn one.
         self.written = 0
-        self.stamp_frames = 0
-        self.stamp_time = 0.0
+        self._stamp: tuple[int, float] = (0, 0.0)
         self.overflows = 0
         self.underruns = 0
 
@@ -75,8 +77,7 @@ class AudioRing:
                 if first < n:
                     buf[: n - first, j] = block[first:, col]
         self.written += n
-        self.stamp_time = t
-        self.stamp_frames = self.written
+        self._stamp = (self.written, t)  # one assignment: frames and time always agree
 
     def write_silence(self, n: int, t: float) -> None:
         """Append ``n`` frames of silence (used while a device is lost)."""
@@ -90,8 +91,7 @@ class AudioRing:
         if first < n:
             self._buf[: n - first] = 0.0
         self.written += n
-        self.stamp_time = t
-        self.stamp_frames = self.written
+        self._stamp = (self.written, t)  # one assignment: frames and time always agree
 
     def note_overflow(self) -> None:
         """Count one input overflow reported by the audio driver."""
@@ -102,9 +102,32 @@ class AudioRing:
         """Return a new reader positioned at the newest frame (or at frame 0)."""
         return RingReader(self, 0 if from_start else self.written)
 
+    @property
+    def stamp(self) -> tuple[int, float]:
+        """The newest block's ``(frames, time)``, as one consistent pair.
+
+        ``frames`` is :attr:`written` just after that block (the absolute index
+        one past its last frame); ``time`` is the clock time in seconds the
+        writer gave it. Read both through this property (one read), not through
+        :attr:`stamp_frames` and :attr:`stamp_time` one after the other, which
+        may pair values of two different blocks.
+        """
+        return self._stamp
+
+    @property
+    def stamp_frames(self) -> int:
+        """Frames written up to the newest stamped block (see :attr:`stamp`)."""
+        return self._stamp[0]
+
+    @property
+    def stamp_time(self) -> float:
+        """Clock time in seconds of the newest stamped block (see :attr:`stamp`)."""
+        return self._stamp[1]
+
     def frame_time(self, frame: int) -> float:
         """Estimate the clock time in seconds at which absolute ``frame`` arrived."""
-        return self.stamp_time - (self.stamp_frames - frame) / self.sample_rate
+        frames, t = self._stamp
+        return t - (frames - frame) / self.sample_rate
 
     def _copy(self, start: int, n: int, out: np.ndarray) -> None:
         a = start % self.capacity

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import numpy as np
 import pytest
 
+import live.audio.ring as ring_module
 from live.audio.ring import AudioRing
 
 
@@ -142,3 +144,63 @@ def test_concurrent_writer_and_reader_see_a_consistent_stream() -> None:
             expected = start + len(frames)
     t.join()
     assert expected == total
+
+
+def test_the_time_stamp_is_never_seen_torn() -> None:
+    # Every block is stamped t = frames written / rate, so a consistent (frames, time)
+    # pair maps frame 0 to time 0 exactly, and a pair from two blocks does not.
+    sr = 1000
+    ring = AudioRing(64, 1, sr)
+    block = np.zeros((3, 1), np.float32)
+    seen: list[tuple[int, float, float]] = []
+    ring_file = ring_module.__file__
+
+    def look() -> None:
+        frames, t = ring.stamp
+        seen.append((frames, t, ring.frame_time(0)))
+
+    def preempt_writer(frame, event, arg):  # type: ignore[no-untyped-def]
+        # A reader looks at the stamp between any two lines of write/write_silence.
+        if frame.f_code.co_filename != ring_file:
+            return None
+
+        def each_line(frame, event, arg):  # type: ignore[no-untyped-def]
+            if event == "line":
+                look()
+            return each_line
+
+        return each_line
+
+    sys.settrace(preempt_writer)
+    try:
+        ring.write(block, 3 / sr)
+        ring.write_silence(2, 5 / sr)
+        ring.write(block, 8 / sr)
+    finally:
+        sys.settrace(None)
+    assert len(seen) > 10
+    assert all(t == frames / sr and t0 == 0.0 for frames, t, t0 in seen), seen
+
+    # A writer that runs between any two bytecodes of frame_time: still consistent.
+    got: list[float] = []
+
+    def preempt_reader(frame, event, arg):  # type: ignore[no-untyped-def]
+        if frame.f_code.co_name != "frame_time":
+            return None
+        frame.f_trace_opcodes = True
+
+        def each_op(frame, event, arg):  # type: ignore[no-untyped-def]
+            if event == "opcode":
+                ring.write(block, (ring.written + 3) / sr)
+            return each_op
+
+        return each_op
+
+    sys.settrace(preempt_reader)
+    try:
+        got.append(ring.frame_time(0))
+    finally:
+        sys.settrace(None)
+    assert ring.written > 8 + 3 * 5  # the writer did run in between
+    assert got == [0.0]
+    assert ring.stamp == (ring.stamp_frames, ring.stamp_time) == (ring.written, ring.written / sr)
