@@ -60,8 +60,10 @@ class AudioSettings:
 
     input: str = setting(
         "mic",
-        "Audio input: 'mic' (a sound card), 'demo' (the bundled track) or a file path"
-        " (WAV, FLAC, OGG, MP3) played in real time as if it were line-in.",
+        "Audio input: 'mic' (a sound card), 'jack' (a JACK client of its own that reconnects"
+        " by itself after a JACK server restart; audio.device is then the pattern of the JACK"
+        " output ports to take, empty for the physical capture ports), 'demo' (the bundled"
+        " track) or a file path (WAV, FLAC, OGG, MP3) played in real time as if it were line-in.",
         live=False,
     )
     device: str = setting(

@@ -34,6 +34,8 @@ the other host APIs (ALSA: a USB interface unplugged and plugged back)
 :class:`MicSource` closes the dead stream, re-initialises PortAudio (only when no
 other stream opened here is still open, since ``Pa_Terminate`` closes every
 stream of the process), finds the device again by name and reopens it.
+For JACK rigs, :class:`~live.audio.jack_source.JackSource` (``--input jack``)
+is a JACK client of its own that does reconnect after a server restart.
 """
 
 from __future__ import annotations
@@ -149,6 +151,85 @@ class StreamLike(Protocol):
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+# -- helpers shared by the live inputs -------------------------------------------------------
+
+
+def run_bounded(fn: Callable[[], object], timeout_s: float, name: str) -> threading.Event:
+    """Run ``fn`` in a daemon thread and wait for it at most ``timeout_s`` seconds.
+
+    For releasing a device or a client that may hang (a dead server): the
+    caller goes on after the timeout and the thread is left to finish, or not.
+    An exception from ``fn`` is logged at debug level and otherwise ignored.
+
+    Parameters
+    ----------
+    fn : callable
+        What to run, without arguments.
+    timeout_s : float
+        Seconds to wait.
+    name : str
+        The thread's name.
+
+    Returns
+    -------
+    threading.Event
+        Set once ``fn`` has returned: already set when it did within
+        ``timeout_s``, and set later if it returns later.
+    """
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            fn()
+        except Exception as exc:
+            log.debug("%s: %s", name, _one_line(exc))
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    done.wait(timeout_s)
+    return done
+
+
+class SilenceFeed:
+    """Silence written into a ring at real-time pace while its input is lost.
+
+    The feed starts at the ring's last stamped frame (or now, for an empty
+    ring), so that frames written keep matching the clock time that passed:
+    the ring's timeline has no hole and downstream readers never stall. Used by
+    a source's watchdog thread, the ring's only writer while the input is lost.
+
+    Parameters
+    ----------
+    ring : AudioRing
+        The ring to feed; its sample rate sets the pace.
+    """
+
+    def __init__(self, ring: AudioRing) -> None:
+        self.ring = ring
+        self._since = 0.0
+        self._written = 0
+
+    def begin(self, now: float) -> None:
+        """Start feeding from the last real frame; ``now`` is the clock time in seconds."""
+        frames, t = self.ring.stamp
+        last = t if frames else now
+        self._since, self._written = min(last, now), 0
+
+    def fill(self, now: float) -> int:
+        """Write the silence due by clock time ``now`` (seconds); return the frames written."""
+        ring = self.ring
+        due = int((now - self._since) * ring.sample_rate) - self._written
+        done = 0
+        chunk = max(1, ring.capacity // 2)
+        while done < due:
+            n = min(chunk, due - done)
+            ring.write_silence(n, now)
+            done += n
+        self._written += done
+        return done
 
 
 class _PortAudioProcess:
@@ -325,18 +406,12 @@ class PortAudioBackend:
             # Inactive without our asking: the JACK server went away.
             _PA.mark_jack_lost()
             return False
-        done = threading.Event()
 
         def close() -> None:
-            try:
-                stream.stop()
-                stream.close()
-            except Exception:
-                pass
-            done.set()
+            stream.stop()
+            stream.close()
 
-        threading.Thread(target=close, name="ganterp-audio-close", daemon=True).start()
-        if not done.wait(timeout_s):
+        if not run_bounded(close, timeout_s, "ganterp-audio-close").is_set():
             log.warning(
                 "audio device '%s' did not close within %.1f s; leaving it", device.name, timeout_s
             )
@@ -618,8 +693,7 @@ class MicSource:
         poll = min(0.1, self.stall_timeout_s / 3)
         last_written = self.ring.written
         last_progress = clock.now()
-        lost_since = 0.0
-        silence_written = 0
+        silence = SilenceFeed(self.ring)
         next_reopen = 0.0
         while not self._stopping.is_set():
             self._wake.wait(poll)
@@ -641,27 +715,14 @@ class MicSource:
                         else (f"no audio for {now - last_progress:.1f} s")
                     )
                     self._lose(why, inactive)
-                    # Silence from the last real frame on, so the ring's timeline has no
-                    # hole: frames written keep matching the time that passed.
-                    last = self.ring.stamp_time if self.ring.written else now
-                    lost_since, silence_written = min(last, now), 0
+                    silence.begin(now)
                     next_reopen = now + self.reopen_interval_s
             if self._state == "lost":
-                due = int((now - lost_since) * self.sample_rate) - silence_written
-                silence_written += self._write_silence(due, now)
+                silence.fill(now)
                 if now >= next_reopen and not self._stopping.is_set():
                     next_reopen = now + self.reopen_interval_s
                     if self._try_reopen():
                         last_written, last_progress = self.ring.written, clock.now()
-
-    def _write_silence(self, frames: int, t: float) -> int:
-        done = 0
-        chunk = max(1, self.ring.capacity // 2)
-        while done < frames:
-            n = min(chunk, frames - done)
-            self.ring.write_silence(n, t)
-            done += n
-        return done
 
     def _lose(self, why: str, inactive: bool) -> None:
         dev = self._device
