@@ -10,14 +10,17 @@ import datetime as _dt
 import logging
 import os
 import sys
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
 from live.audio.devices import DeviceInfo, resolve_device
+from live.audio.jack_source import JackSource
 from live.audio.sources import AudioSource, FileSource, MicSource
 from live.clock import Clock
 from live.config import find_preset, live_changes, read_toml
 from live.display.window import Display, HeadlessDisplay, PygameWindow, parse_size
+from live.engine.show import Show
 from live.errors import ConfigError
 from live.record import Recorder
 from live.settings import AudioSettings, Config, DisplaySettings, RecordSettings
@@ -52,6 +55,14 @@ def make_source(audio: AudioSettings, clock: Clock) -> AudioSource:
             blocksize=audio.blocksize,
             ring_seconds=audio.ring_seconds,
             reopen_interval_s=audio.reopen_interval_s,
+        )
+    if audio.input == "jack":
+        return JackSource(
+            audio.device or None,
+            clock=clock,
+            channels=len(audio.channels) or 2,
+            ring_seconds=audio.ring_seconds,
+            reconnect_interval_s=audio.reopen_interval_s,
         )
     path = demo_track() if audio.input == "demo" else Path(audio.input).expanduser()
     monitor: DeviceInfo | str | None = None
@@ -123,7 +134,9 @@ def default_recording_path(directory: Path | None = None) -> Path:
     return (directory or Path.cwd()) / f"ganterp-show-{stamp}.mp4"
 
 
-def make_recorder_factory(settings: RecordSettings, path: Path, clock: Clock):
+def make_recorder_factory(
+    settings: RecordSettings, path: Path, clock: Clock
+) -> Callable[[AudioSource], Recorder]:
     """Return a function that starts the recorder once the source's ring exists."""
 
     def factory(source: AudioSource) -> Recorder:
@@ -140,7 +153,7 @@ def make_recorder_factory(settings: RecordSettings, path: Path, clock: Clock):
     return factory
 
 
-def preset_applier(config_dirs: list[Path] | None = None):
+def preset_applier(config_dirs: list[Path] | None = None) -> Callable[[Config, str], Config]:
     """Return ``(current config, name) -> new config`` for presets recalled during a show."""
 
     def apply(current: Config, name: str) -> Config:
@@ -151,3 +164,51 @@ def preset_applier(config_dirs: list[Path] | None = None):
         return new
 
     return apply
+
+
+def build_show(
+    config: Config,
+    *,
+    clock: Clock,
+    display: Display,
+    record_path: Path | None = None,
+    trace: bool = False,
+) -> Show:
+    """Make every part of a show from its settings and wire them together.
+
+    Parameters
+    ----------
+    config : Config
+        The settings.
+    clock : Clock
+        Time source for every part.
+    display : Display
+        Where frames go.
+    record_path : Path, optional
+        Record the show to this MP4.
+    trace : bool
+        Keep a record of every presented frame (for latency measurements).
+
+    Raises
+    ------
+    GanterpError, GeneratorError
+        With one line, for a setting, device, file or category that cannot be used.
+    """
+    generator = make_show_generator(config)
+    categories = resolve_categories(config, generator)
+    source = make_source(config.audio, clock)
+    applier = preset_applier()
+    show: Show = Show(
+        config,
+        source=source,
+        generator=generator,
+        display=display,
+        clock=clock,
+        categories=categories,
+        recorder_factory=(
+            make_recorder_factory(config.record, record_path, clock) if record_path else None
+        ),
+        apply_preset=lambda name: applier(show.config, name),
+        trace=trace,
+    )
+    return show

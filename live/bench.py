@@ -159,26 +159,14 @@ def _display(size: tuple[int, int]):
     return PygameWindow(fullscreen=False, size=size), kind
 
 
-def run_show(config, *, trace: bool = False, stop_after: float | None = None):
+def run_show(config, *, trace: bool = False):
     """Run a show with the bench's display; return (show, report, display kind)."""
-    from live.app import make_show_generator, make_source, resolve_categories
+    from live.app import build_show
     from live.clock import MonotonicClock
     from live.display.window import parse_size
-    from live.engine.show import Show
 
-    clock = MonotonicClock()
-    generator = make_show_generator(config)
-    source = make_source(config.audio, clock)
     display, kind = _display(parse_size(config.display.size))
-    show = Show(
-        config,
-        source=source,
-        generator=generator,
-        display=display,
-        clock=clock,
-        categories=resolve_categories(config, generator),
-        trace=trace,
-    )
+    show = build_show(config, clock=MonotonicClock(), display=display, trace=trace)
     report = show.run()
     return show, report, kind
 

@@ -65,8 +65,11 @@ def add_settings_arguments(p: argparse.ArgumentParser) -> None:
 def add_live_arguments(p: argparse.ArgumentParser) -> None:
     """The show's flags; each one sets the setting named in its help."""
     a = p.add_argument_group("audio input")
-    a.add_argument("--input", help="'mic', 'demo' or an audio file [audio.input]")
-    a.add_argument("--device", help="input device: index or name substring [audio.device]")
+    a.add_argument("--input", help="'mic', 'jack', 'demo' or an audio file [audio.input]")
+    a.add_argument(
+        "--device",
+        help="input device: index or name substring; for jack, a source-port pattern [audio.device]",
+    )
     a.add_argument(
         "--channels", type=_csv_ints, help="input channels from 1, e.g. 1,2 [audio.channels]"
     )
@@ -221,18 +224,8 @@ def cmd_live(args: argparse.Namespace) -> int:
     """Run the show and print what happened."""
     from dataclasses import replace
 
-    from live.app import (
-        default_recording_path,
-        display_available,
-        make_display,
-        make_recorder_factory,
-        make_show_generator,
-        make_source,
-        preset_applier,
-        resolve_categories,
-    )
+    from live.app import build_show, default_recording_path, display_available, make_display
     from live.clock import MonotonicClock
-    from live.engine.show import Show
 
     config = load_from_args(args)
     if not config.display.headless and not display_available():
@@ -242,27 +235,14 @@ def cmd_live(args: argparse.Namespace) -> int:
     if record_path is None and config.display.headless:
         record_path = default_recording_path()
     clock = MonotonicClock()
-    generator = make_show_generator(config)
-    categories = resolve_categories(config, generator)
-    source = make_source(config.audio, clock)
-    display = make_display(config.display)
-    applier = preset_applier()
-    show = Show(
-        config,
-        source=source,
-        generator=generator,
-        display=display,
-        clock=clock,
-        categories=categories,
-        recorder_factory=(
-            make_recorder_factory(config.record, record_path, clock) if record_path else None
-        ),
-        apply_preset=lambda name: applier(show.config, name),
+    show = build_show(
+        config, clock=clock, display=make_display(config.display), record_path=record_path
     )
     if record_path is not None:
         print(f"ganterp: recording the show to {record_path}")
     print(
-        f"ganterp: {source.label} -> {generator.name} {generator.resolution}px; keys: H HUD, Space next, Esc quit"
+        f"ganterp: {show.source.label} -> {show.generator.name} {show.generator.resolution}px;"
+        " keys: H HUD, Space next, Esc quit"
     )
     try:
         report = show.run()
