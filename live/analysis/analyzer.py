@@ -42,6 +42,8 @@ SLOW_HOPS = 8
 PITCH_CONFIDENCE = 0.2
 #: Beats whose intervals give the tempo (aubio's own estimate is quantised by its hop).
 BPM_BEATS = 8
+#: The tempo is reported as unknown (0) once no beat has come for this long, seconds.
+TEMPO_HOLD_S = 4.0
 #: A beat is reported only this long after the level last reached the silence level.
 BEAT_HOLD_S = 1.0
 
@@ -281,7 +283,10 @@ class Analyzer:
                 if beat:
                     self._beat_times.append(time_s)
                     self._steady_bpm = self._estimate_bpm()
-                if self._steady_bpm > 0:
+                last_beat = self._beat_times[-1] if self._beat_times else -math.inf
+                if time_s - last_beat > TEMPO_HOLD_S:  # no beat for a while: no tempo
+                    self._bpm = self._steady_bpm = 0.0
+                elif self._steady_bpm > 0:
                     self._bpm = self._steady_bpm
                 else:
                     bpm = float(tempo_fn.get_bpm())
