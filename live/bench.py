@@ -81,7 +81,10 @@ def bench_analysis(audio: np.ndarray, sample_rate: int) -> dict[str, Any]:
 
     out: dict[str, Any] = {"sample_rate": sample_rate, "audio_s": audio.shape[0] / sample_rate}
     settings = AnalysisSettings()
-    for label, block in (("show_block", 2 * settings.hop), ("large_block", 4096)):
+    for label, block in (
+        ("show_block", settings.hops_per_wake * settings.hop),
+        ("large_block", 4096),
+    ):
         analyzer = Analyzer(sample_rate, settings, InflectionSettings())
         per_call: list[float] = []
         hops = 0

@@ -142,6 +142,14 @@ class AnalysisSettings:
         max=8192,
         live=False,
     )
+    hops_per_wake: int = setting(
+        4,
+        "Hops the analysis thread takes in each time it wakes (4 hops: every 21 ms at 48 kHz):"
+        " fewer is lower latency, more costs less CPU.",
+        min=1,
+        max=64,
+        live=False,
+    )
     onset_method: str = setting(
         "hfc",
         "aubio onset detection function.",

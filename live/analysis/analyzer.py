@@ -228,9 +228,8 @@ class Analyzer:
             x = x.mean(axis=1, dtype=x.dtype) if x.shape[1] > 1 else x[:, 0]
         events: list[Event] = []
         self._sync(start_frame, events)
-        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is the point here
-            total = float(np.add.reduce(x, dtype=np.float64))
-        if not math.isfinite(total):  # NaN or inf inside
+        energy = float(np.dot(x, x))  # NaN or inf inside (or absurdly loud) makes it non-finite
+        if not math.isfinite(energy):
             bad = ~np.isfinite(x)
             n_bad = int(np.count_nonzero(bad))
             x = np.where(bad, 0.0, x)
