@@ -111,6 +111,7 @@ class Recorder:
         self._ring = ring
         self._reader = ring.reader()
         self._end_frame: int | None = None
+        self._end: float | None = None
         self._sample_rate = ring.sample_rate
         self._channels = ring.channels
         self._queue: DropQueue[tuple[int, np.ndarray]] = DropQueue(queue_frames)
@@ -163,18 +164,8 @@ class Recorder:
         """
         self._t0 = self.clock.now() if t0 is None else t0
         self._reader = self._ring.reader()
-        self._reader.position = self._ring_frame_at(self._t0)
+        self._reader.position = self._ring.frame_at(self._t0)
         self._thread.start()
-
-    def _ring_frame_at(self, t: float) -> int:
-        """Absolute ring frame that arrived at clock time ``t`` (within what was written)."""
-        ring = self._ring
-        written = ring.written
-        if written == 0:
-            return 0
-        frames, stamp_time = ring.stamp  # one consistent (frames, time) pair
-        frame = frames - round((stamp_time - t) * ring.sample_rate)
-        return min(max(frame, 0), written)
 
     # -- display side -------------------------------------------------------------------
     def offer(self, now: float, image: np.ndarray) -> None:
@@ -258,6 +249,21 @@ class Recorder:
                 self._container.mux(packet)
         self._audio_buf = self._audio_buf[n:]
 
+    def stop_at(self, end: float) -> None:
+        """Write no audio after clock time ``end`` (call as soon as the show ends)."""
+        self._end = end
+        self._end_frame = self._ring.frame_at(end)
+
+    def abort(self) -> None:
+        """Give up a recording that never began: close and delete the partial file."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30.0)
+        with contextlib.suppress(Exception):
+            self._container.close()
+        self._partial.unlink(missing_ok=True)
+
     def close(self, end: float | None = None) -> RecordReport:
         """Finish the file and move it to its final name.
 
@@ -272,12 +278,16 @@ class Recorder:
         RecordError
             When the recording failed; the partial file is left for inspection.
         """
-        end = self.clock.now() if end is None else end
-        self._end_frame = self._ring_frame_at(end)
+        if end is None:
+            end = self._end if self._end is not None else self.clock.now()
+        if self._end_frame is None:
+            self.stop_at(end)
         self._stop.set()
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout=30.0)
+        if self._thread.is_alive():  # never write from two threads at once
+            self._error = self._error or "the encoder did not finish in 30 s"
         if self._error is None:
             try:
                 # The video covers [t0, end): frame k shows [t0 + k/fps, t0 + (k+1)/fps).
@@ -291,8 +301,10 @@ class Recorder:
                     self._container.mux(packet)
             except Exception as exc:
                 self._error = f"{type(exc).__name__}: {exc}"
-        with contextlib.suppress(Exception):
+        try:
             self._container.close()
+        except Exception as exc:  # e.g. the disk filled up while the last fragment was written
+            self._error = self._error or f"{type(exc).__name__}: {exc}"
         if self._error is not None:
             raise RecordError(f"recording failed ({self._error}); partial file: {self._partial}")
         self._partial.replace(self.path)

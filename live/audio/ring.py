@@ -129,6 +129,18 @@ class AudioRing:
         frames, t = self._stamp
         return t - (frames - frame) / self.sample_rate
 
+    def frame_at(self, t: float) -> int:
+        """Return the absolute frame that arrived at clock time ``t``.
+
+        The inverse of :meth:`frame_time`, kept within what has been written (0
+        before anything was).
+        """
+        frames, stamp_time = self._stamp
+        if self.written == 0:
+            return 0
+        frame = frames - round((stamp_time - t) * self.sample_rate)
+        return min(max(frame, 0), self.written)
+
     def _copy(self, start: int, n: int, out: np.ndarray) -> None:
         a = start % self.capacity
         first = min(n, self.capacity - a)

@@ -49,6 +49,22 @@ log = logging.getLogger("ganterp.show")
 FLASH_S = 0.25
 
 
+@dataclass
+class _Flashes:
+    """When the HUD last saw a beat and an inflection (main thread only)."""
+
+    beats: int = 0
+    inflections: int = 0
+    beat_at: float = -1e9
+    inflection_at: float = -1e9
+
+    def update(self, beats: int, inflections: int, now: float) -> None:
+        if beats != self.beats:
+            self.beats, self.beat_at = beats, now
+        if inflections != self.inflections:
+            self.inflections, self.inflection_at = inflections, now
+
+
 @dataclass(frozen=True)
 class Presented:
     """One presented frame, for latency measurements.
@@ -58,7 +74,7 @@ class Presented:
     time_s : float
         Clock time it was presented, s.
     keyframe : int
-        Index of the newest keyframe in it (0: none yet).
+        Index of the newest keyframe in it (0: the opening picture, -1: none).
     weight : float
         That keyframe's share of the picture.
     onsets : int
@@ -91,6 +107,7 @@ class ShowReport:
     overflows: int = 0
     ring_dropped: int = 0
     events_dropped: int = 0
+    display_errors: int = 0
     onsets: int = 0
     beats: int = 0
     inflections: int = 0
@@ -152,7 +169,11 @@ class Show:
         self.class_names = tuple(short_name(n) for n in generator.class_names)
         self.log_once = LogOnce(log, clock, config.show.log_interval_s)
         self.commands: DropQueue[Command] = DropQueue(256)
-        self.events: DropQueue[Event] = DropQueue(1024)
+        # Commands for the display itself (blackout), applied on the main thread.
+        self._display_commands: DropQueue[Command] = DropQueue(64)
+        # Analysis events for a reader that wants them (measurements; OSC out later).
+        # Without one, nothing is queued, so no drop is counted for nobody.
+        self.events: DropQueue[Event] | None = DropQueue(4096) if trace else None
         self.targets: LatestSlot[GenTarget] = LatestSlot()
         self.frames: LatestSlot[Keyframe] = LatestSlot()
         self.state: LatestSlot[ControlState] = LatestSlot()
@@ -173,15 +194,19 @@ class Show:
         self.hud_on = config.display.hud
         self._quit = threading.Event()
         self._blackout = False
-        self._frozen = False
         self.report = ShowReport()
         self.display_rate = RateMeter(clock, window_s=1.0)
+        self._last_version = 0
+        self._started_at: float | None = None
         self._ended_at: float | None = None
 
     # -- public ---------------------------------------------------------------------------
     def send(self, command: Command) -> None:
         """Queue a command (thread-safe; from keys, OSC, MIDI, tests)."""
-        self.commands.put(command)
+        if isinstance(command, Blackout):
+            self._display_commands.put(command)
+        else:
+            self.commands.put(command)
 
     def quit(self) -> None:
         """Ask the show to end after the current frame (thread-safe)."""
@@ -290,64 +315,38 @@ class Show:
             if toggle is not None:
                 toggle()
         elif isinstance(action, ToggleBlackout):
-            self._blackout = not self._blackout
-            self.compositor.set_blackout(self._blackout)
+            self._handle(Blackout(not self._blackout))
         elif isinstance(action, ToggleFreeze):
-            self._frozen = not self._frozen
-            self.send(Freeze(self._frozen))
+            self.send(Freeze(not self._frozen()))
         elif isinstance(action, Blackout):
             self._blackout = action.on
             self.compositor.set_blackout(action.on)
         else:
             self.send(action)  # type: ignore[arg-type]
 
+    def _frozen(self) -> bool:
+        """Whether the trajectory holds the picture (as the control thread last said)."""
+        state, _ = self.state.get()
+        return bool(state is not None and state.target is not None and state.target.frozen)
+
     def _loop(self) -> None:
         cfg = self.config
         period = 1.0 / cfg.display.fps
         start = self.clock.now()
         next_frame = start
-        last_version = 0
-        last_beats = last_inflections = 0
-        beat_at = inflection_at = -1e9
+        beats_and_inflections = _Flashes()
         finished_at: float | None = None
         if self.recorder is not None:
             self.recorder.begin(start)
+        self._started_at = start
         while not self._quit.is_set():
             now = self.clock.now()
-            for action in self.display.poll():
-                self._handle(action)
-            keyframe, version = self.frames.get()
-            if keyframe is not None and version != last_version:
-                self.compositor.push(keyframe, now)
-                last_version = version
-            composite = self.compositor.frame(now)
-            hud = None
-            state, _ = self.state.get()
-            target = state.target if state is not None else None
-            if target is not None:
-                if target.beats != last_beats:
-                    last_beats, beat_at = target.beats, now
-                if target.inflections != last_inflections:
-                    last_inflections, inflection_at = target.inflections, now
-            if self.hud_on:
-                hud = self._hud(state, now - beat_at, now - inflection_at)
-            self.display.present(composite.image, hud)
-            presented = self.clock.now()
-            self.display_rate.tick()
-            self.report.frames_presented += 1
-            if self.recorder is not None:
-                self.recorder.offer(presented, composite.image)
-            if self.trace:
-                kf = composite.keyframe
-                self.report.trace.append(
-                    Presented(
-                        time_s=presented,
-                        keyframe=kf.index if kf else 0,
-                        weight=composite.weight,
-                        onsets=kf.target.onsets if kf else 0,
-                        frame=kf.target.frame if kf else 0,
-                    )
-                )
+            presented = now
+            try:
+                presented = self._frame(now, beats_and_inflections)
+            except Exception as exc:  # a bad frame must not end the show
+                self.report.display_errors += 1
+                self.log_once("display", f"display error (last frame kept): {exc!r}")
             # End conditions.
             elapsed = presented - start
             if cfg.show.seconds and elapsed >= cfg.show.seconds:
@@ -368,6 +367,45 @@ class Show:
                 self._quit.wait(delay)
         self._ended_at = self.clock.now()
         self.report.seconds = self._ended_at - start
+        if self.recorder is not None:
+            self.recorder.stop_at(self._ended_at)  # before the threads are joined
+
+    def _frame(self, now: float, flashes: _Flashes) -> float:
+        """Show one frame; return the clock time it was presented."""
+        for action in self.display.poll():
+            self._handle(action)
+        for command in self._display_commands.drain():
+            self._handle(command)
+        keyframe, version = self.frames.get()
+        if keyframe is not None and version != self._last_version:
+            self.compositor.push(keyframe, now)
+            self._last_version = version
+        composite = self.compositor.frame(now)
+        state, _ = self.state.get()
+        target = state.target if state is not None else None
+        if target is not None:
+            flashes.update(target.beats, target.inflections, now)
+        hud = None
+        if self.hud_on:
+            hud = self._hud(state, now - flashes.beat_at, now - flashes.inflection_at)
+        self.display.present(composite.image, hud)
+        presented = self.clock.now()
+        self.display_rate.tick()
+        self.report.frames_presented += 1
+        if self.recorder is not None:
+            self.recorder.offer(presented, composite.image)
+        if self.trace:
+            kf = composite.keyframe
+            self.report.trace.append(
+                Presented(
+                    time_s=presented,
+                    keyframe=kf.index if kf else -1,
+                    weight=composite.weight,
+                    onsets=kf.target.onsets if kf else 0,
+                    frame=kf.target.frame if kf else 0,
+                )
+            )
+        return presented
 
     def _hud(
         self, state: ControlState | None, since_beat: float, since_inflection: float
@@ -390,12 +428,14 @@ class Show:
             warnings.append(f"recording dropped {self.recorder.dropped} frames")
         if self._blackout:
             warnings.append("blackout (B)")
-        if self._frozen:
+        if t is not None and t.frozen:
             warnings.append("frozen (P)")
+        if self.report.display_errors:
+            warnings.append(f"display errors {self.report.display_errors}")
         ring_dropped = state.ring_dropped if state is not None else 0
-        counters = f"overflows {src.overflows}  audio drops {ring_dropped}  " + (
-            f"events dropped {state.events_dropped}" if state is not None else ""
-        )
+        counters = f"overflows {src.overflows}  audio drops {ring_dropped}"
+        if state is not None and state.events_dropped:
+            counters += f"  events dropped {state.events_dropped}"
         times = list(stats.times_ms)
         return HudModel(
             display_fps=self.display_rate.rate(),
@@ -420,16 +460,23 @@ class Show:
 
     # -- shutting down ----------------------------------------------------------------------
     def _shutdown(self) -> None:
+        if self._started_at is not None and self._ended_at is None:  # interrupted (Ctrl-C)
+            self._ended_at = self.clock.now()
+            self.report.seconds = self._ended_at - self._started_at
+            if self.recorder is not None:
+                self.recorder.stop_at(self._ended_at)
         for part in ("control", "worker"):
             thread = getattr(self, part, None)
             if thread is not None:
                 thread.stop()
-        end = self._ended_at if self._ended_at is not None else self.clock.now()
         if self.recorder is not None:
-            try:
-                self.report.recording = self.recorder.close(end)
-            except Exception as exc:
-                self.report.record_error = str(exc)
+            if self._started_at is None:  # the show never started: no empty file
+                self.recorder.abort()
+            else:
+                try:
+                    self.report.recording = self.recorder.close(self._ended_at)
+                except Exception as exc:
+                    self.report.record_error = str(exc)
         self.source.stop()
         self.display.close()
         self._fill_report()

@@ -43,7 +43,7 @@ class ControlState:
     target : GenTarget or None
         The newest generator inputs.
     last_inflection_s : float or None
-        Audio time at which the newest inflection was decided, s.
+        Audio time of the newest inflection (it was decided a look-ahead later), s.
     ring_dropped : int
         Audio frames the analysis lost by falling behind.
     events_dropped : int
@@ -83,12 +83,12 @@ class ControlLoop:
         Where the generator inputs go.
     state : LatestSlot of ControlState
         Where the HUD's snapshot goes.
-    events : DropQueue of Event
-        Where analysis events go (HUD, OSC out).
+    events : DropQueue of Event, optional
+        Where analysis events go, for a reader that wants them (None: nowhere).
     clock : Clock
         Time source.
     period_s : float
-        Time between two wake-ups, seconds (two hops is a good value).
+        Time between two wake-ups, seconds (``analysis.hops_per_wake`` hops).
     apply_command : callable, optional
         Handles commands that are not the trajectory's (presets); returns True if it did.
     log_once : LogOnce
@@ -104,7 +104,7 @@ class ControlLoop:
         commands: DropQueue[Command],
         targets: LatestSlot[GenTarget],
         state: LatestSlot[ControlState],
-        events: DropQueue[Event],
+        events: DropQueue[Event] | None,
         clock: Clock,
         period_s: float,
         log_once: LogOnce,
@@ -164,20 +164,28 @@ class ControlLoop:
         if block.shape[0]:
             features, events = self.analyzer.process(block, start)
             self.audio_s += block.shape[0] / self.analyzer.sample_rate
-        commands = self.commands.drain()
-        own: list[Command] = []
-        for command in commands:
-            if self.apply_command is not None and self.apply_command(command):
-                continue
-            own.append(command)
+        applied = False
+        for command in self.commands.drain():
+            # One bad command is logged and dropped; it never costs the analysis.
+            try:
+                if self.apply_command is None or not self.apply_command(command):
+                    self.trajectory.apply(command)
+                applied = True
+            except Exception as exc:
+                self.log_once("command", f"command {command!r} not applied: {exc}")
         target = None
-        if features or own or self.targets.get()[1] == 0:
-            target = self.trajectory.step(features, events, own)
-            self.targets.put(target)
+        previous, version = self.targets.get()
+        if features or applied or version == 0:
+            target = self.trajectory.step(features, events)
+            # While the picture is frozen, its inputs do not change: do not make the
+            # generator paint the same picture again and again.
+            if not (target.frozen and previous is not None and previous.frozen):
+                self.targets.put(target)
         if features:
             self._last_features = features[-1]
         for event in events:
-            self.events.put(event)
+            if self.events is not None:
+                self.events.put(event)
             if isinstance(event, Inflection):
                 self._last_inflection = event.time_s
         busy = time.perf_counter() - t0
@@ -188,7 +196,7 @@ class ControlLoop:
                 target=target if target is not None else self.targets.get()[0],
                 last_inflection_s=self._last_inflection,
                 ring_dropped=self.reader.dropped,
-                events_dropped=self.events.dropped,
+                events_dropped=self.events.dropped if self.events is not None else 0,
                 commands_dropped=self.commands.dropped,
                 load=self.busy_s / self.audio_s if self.audio_s > 0 else 0.0,
                 errors=self.errors,
