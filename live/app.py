@@ -153,24 +153,31 @@ def make_recorder_factory(
     return factory
 
 
-def preset_applier(config_dirs: list[Path] | None = None) -> Callable[[Config, str], Config]:
-    """Return ``(current config, name) -> new config`` for presets recalled during a show."""
+def preset_loader(base: Config, config_dirs: list[Path] | None = None) -> Callable[[str], Config]:
+    """Return ``name -> config``: the start-up settings with that preset's live settings.
 
-    def apply(current: Config, name: str) -> Config:
-        path = find_preset(name, config_dirs)
-        new, ignored = live_changes(current, read_toml(path))
-        if ignored:
-            log.warning("preset '%s': %s cannot change during a show", name, ", ".join(ignored))
-        return new
+    Every recall starts from ``base``, so a preset brings back the same look
+    whichever preset came before it. Loaded presets are kept.
+    """
+    loaded: dict[str, Config] = {}
 
-    return apply
+    def load(name: str) -> Config:
+        if name not in loaded:
+            path = find_preset(name, config_dirs)
+            new, ignored = live_changes(base, read_toml(path))
+            if ignored:
+                log.warning("preset '%s': %s cannot change during a show", name, ", ".join(ignored))
+            loaded[name] = new
+        return loaded[name]
+
+    return load
 
 
 def build_show(
     config: Config,
     *,
     clock: Clock,
-    display: Display,
+    display: Display | None = None,
     record_path: Path | None = None,
     trace: bool = False,
 ) -> Show:
@@ -182,8 +189,9 @@ def build_show(
         The settings.
     clock : Clock
         Time source for every part.
-    display : Display
-        Where frames go.
+    display : Display, optional
+        Where frames go; by default the configured window (opened last, once
+        everything else could be built), or a headless display.
     record_path : Path, optional
         Record the show to this MP4.
     trace : bool
@@ -194,21 +202,23 @@ def build_show(
     GanterpError, GeneratorError
         With one line, for a setting, device, file or category that cannot be used.
     """
+    presets = preset_loader(config)
+    for name in config.show.presets:  # a broken preset is found now, not on stage
+        presets(name)
     generator = make_show_generator(config)
     categories = resolve_categories(config, generator)
     source = make_source(config.audio, clock)
-    applier = preset_applier()
     show: Show = Show(
         config,
         source=source,
         generator=generator,
-        display=display,
+        display=display if display is not None else make_display(config.display),
         clock=clock,
         categories=categories,
         recorder_factory=(
             make_recorder_factory(config.record, record_path, clock) if record_path else None
         ),
-        apply_preset=lambda name: applier(show.config, name),
+        apply_preset=presets,
         trace=trace,
     )
     return show

@@ -224,7 +224,7 @@ def cmd_live(args: argparse.Namespace) -> int:
     """Run the show and print what happened."""
     from dataclasses import replace
 
-    from live.app import build_show, default_recording_path, display_available, make_display
+    from live.app import build_show, default_recording_path, display_available
     from live.clock import MonotonicClock
 
     config = load_from_args(args)
@@ -235,9 +235,7 @@ def cmd_live(args: argparse.Namespace) -> int:
     if record_path is None and config.display.headless:
         record_path = default_recording_path()
     clock = MonotonicClock()
-    show = build_show(
-        config, clock=clock, display=make_display(config.display), record_path=record_path
-    )
+    show = build_show(config, clock=clock, record_path=record_path)
     if record_path is not None:
         print(f"ganterp: recording the show to {record_path}")
     print(

@@ -211,6 +211,7 @@ class InflectionSettings:
         unit="s",
         min=0.01,
         max=10.0,
+        live=False,
     )
     lookback_s: float = setting(
         0.58050,
@@ -259,6 +260,7 @@ class InflectionSettings:
         unit="s",
         min=1.0,
         max=3600.0,
+        live=False,
     )
 
 
@@ -270,14 +272,18 @@ class TrajectorySettings:
         (),
         "Categories, one per segment between inflections, then cycling: ImageNet indices or"
         " names. Empty draws them from a seeded bank.",
+        live=False,
     )
     bank_size: int = setting(
         12,
         "Categories drawn from the seed when 'categories' is empty.",
         min=1,
         max=1000,
+        live=False,
     )
-    seed: int = setting(0, "Seed of every random choice (z, bank).", min=0, max=2**31 - 1)
+    seed: int = setting(
+        0, "Seed of every random choice (z, bank, live=False).", min=0, max=2**31 - 1
+    )
     z_policy: str = setting(
         "constant",
         "'constant': one z for the whole show (the original's code); 'per-inflection': a new z"
@@ -344,8 +350,10 @@ class DisplaySettings:
         unit="px",
         live=False,
     )
-    fps: float = setting(60.0, "Display frame rate.", unit="frames/s", min=1.0, max=360.0)
-    hud: bool = setting(False, "Show the heads-up display at start (toggle with H).")
+    fps: float = setting(
+        60.0, "Display frame rate.", unit="frames/s", min=1.0, max=360.0, live=False
+    )
+    hud: bool = setting(False, "Show the heads-up display at start (toggle with H).", live=False)
     headless: bool = setting(
         False, "Run without a window (records the show to a file).", live=False
     )
@@ -397,11 +405,15 @@ class ShowSettings:
         live=False,
     )
     presets: tuple[str, ...] = setting(
-        ("ambient", "club", "speech"),
-        "Presets recalled by the keys 1 to 9, in order.",
+        ("ambient", "club", "speech"), "Presets recalled by the keys 1 to 9, in order.", live=False
     )
     log_interval_s: float = setting(
-        5.0, "How often the same warning may be logged again.", unit="s", min=0.1, max=600.0
+        5.0,
+        "How often the same warning may be logged again.",
+        unit="s",
+        min=0.1,
+        max=600.0,
+        live=False,
     )
 
 

@@ -252,15 +252,15 @@ def test_live_changes_apply_live_settings_and_report_the_others() -> None:
     current = load_config(overrides={"trajectory": {"breathe": 1.0}})
     layer = {
         "trajectory": {"morph_s": 9.0, "z_policy": "per-inflection"},
-        "display": {"fullscreen": False, "fps": 30},
+        "display": {"fullscreen": False, "crossfade": False, "fps": 30},
         "generator": {"resolution": 512},
     }
     new, ignored = live_changes(current, layer)
     assert new.trajectory.morph_s == 9.0
     assert new.trajectory.z_policy == "per-inflection"
-    assert new.display.fps == 30.0
+    assert new.display.crossfade is False
     assert new.trajectory.breathe == 1.0  # untouched settings are kept
-    assert sorted(ignored) == ["display.fullscreen", "generator.resolution"]
+    assert sorted(ignored) == ["display.fps", "display.fullscreen", "generator.resolution"]
     assert new.display.fullscreen == current.display.fullscreen is True
     assert new.generator.resolution == current.generator.resolution == 256
     # the running configuration itself is unchanged

@@ -1,0 +1,53 @@
+"""Building a show from settings: presets, categories, inputs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from live.app import build_show, preset_loader, resolve_categories
+from live.clock import ManualClock
+from live.config import load_config
+from live.display.window import HeadlessDisplay
+from live.errors import AudioFileError, ConfigError
+from live.settings import Config
+from models.cppn import CppnGenerator
+
+
+def test_a_preset_recall_gives_the_same_look_whatever_came_before() -> None:
+    base = Config()
+    load = preset_loader(base)
+    ambient = load("ambient")
+    club = load("club")
+    assert ambient.trajectory.morph_s == 10.0 and club.trajectory.morph_s == 2.0
+    # club sets z_policy; ambient does not: recalled after club it is the base's again.
+    assert club.trajectory.z_policy == "per-inflection"
+    assert load("ambient") == ambient
+    assert load("ambient").trajectory.z_policy == base.trajectory.z_policy
+    # ...and ambient's threshold is not left behind by club.
+    assert club.inflection.threshold == base.inflection.threshold
+    # Settings fixed while the show runs are the base's in every preset.
+    assert club.display == base.display and club.audio == base.audio
+
+
+def test_every_shipped_preset_is_checked_when_a_show_is_built(tmp_path) -> None:
+    config = load_config()
+    config = replace(config, show=replace(config.show, presets=("ambient", "nosuch")))
+    with pytest.raises(ConfigError, match="unknown preset 'nosuch'"):
+        build_show(config, clock=ManualClock(), display=HeadlessDisplay())
+
+
+def test_categories_by_index_and_name() -> None:
+    config = load_config(overrides={"trajectory": {"categories": [419, "goldfish", "tiger shark"]}})
+    assert resolve_categories(config, CppnGenerator(resolution=32)) == [419, 1, 3]
+    bad = load_config(overrides={"trajectory": {"categories": ["goldfsh"]}})
+    with pytest.raises(ConfigError, match="did you mean 'goldfish'"):
+        resolve_categories(bad, CppnGenerator(resolution=32))
+
+
+def test_a_missing_input_file_is_one_line_before_any_window(tmp_path) -> None:
+    config = load_config(overrides={"audio": {"input": str(tmp_path / "nope.wav")}})
+    with pytest.raises(AudioFileError) as exc:
+        build_show(config, clock=ManualClock())  # no display given: none is opened
+    assert "\n" not in str(exc.value) and "nope.wav" in str(exc.value)
