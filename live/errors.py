@@ -29,3 +29,14 @@ class DisplayError(GanterpError):
 
 class RecordError(GanterpError):
     """The recording cannot be written."""
+
+
+def one_line(error: object) -> str:
+    """Squeeze an exception (or any text) onto one line for a message.
+
+    Returns the exception's type name when it has no text.
+    """
+    text = " ".join(str(error).split())
+    if not text and isinstance(error, BaseException):
+        return type(error).__name__
+    return text

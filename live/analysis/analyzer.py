@@ -48,6 +48,11 @@ TEMPO_HOLD_S = 4.0
 BEAT_HOLD_S = 1.0
 
 
+def unit_level(level_db: float, floor_db: float) -> float:
+    """Map a level in dBFS from ``floor_db`` (0) to 0 dBFS (1), clipped to [0, 1]."""
+    return min(1.0, max(0.0, (level_db - floor_db) / -floor_db))
+
+
 @dataclass(frozen=True)
 class DetectorGeometry:
     """The inflection detector's windows in spectrogram columns."""
@@ -255,7 +260,7 @@ class Analyzer:
         hops = body.reshape(n_hops, hop)
         power = np.einsum("ij,ij->i", hops, hops) / hop
         rms_db_l = [10.0 * math.log10(p) if p > 1e-12 else SILENCE_DB for p in power.tolist()]
-        level_l = [min(1.0, max(0.0, (v - floor) / -floor)) for v in rms_db_l]
+        level_l = [unit_level(v, floor) for v in rms_db_l]
 
         sr = self.sample_rate
         silence = self.settings.silence_db
@@ -410,4 +415,8 @@ class Analyzer:
                 for p in band_power.tolist()
             ]
             self._bands_db = (values[0], values[1], values[2])
-            self._bands = tuple(min(1.0, max(0.0, (v - floor) / -floor)) for v in values)  # type: ignore[assignment]
+            self._bands = (
+                unit_level(values[0], floor),
+                unit_level(values[1], floor),
+                unit_level(values[2], floor),
+            )

@@ -57,7 +57,7 @@ from typing import Any
 import av
 import numpy as np
 
-from live.errors import AudioFileError
+from live.errors import AudioFileError, one_line
 
 log = logging.getLogger(__name__)
 
@@ -160,13 +160,9 @@ class _LengthCheck:
     duration_s: float | None
 
 
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
-
-
 def _av_reason(exc: BaseException) -> str:
     reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-    return _one_line(reason)
+    return one_line(reason)
 
 
 def _check_path(path: str | os.PathLike[str]) -> Path:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Literal
 
-from live.errors import AudioInputError
+from live.errors import AudioInputError, one_line
 
 DeviceKind = Literal["input", "output", "all"]
 
@@ -123,12 +123,8 @@ def list_devices(kind: DeviceKind = "all") -> list[DeviceInfo]:
         hostapis = list(sd.query_hostapis())
         devices = [_device_from_dict(dict(d), hostapis) for d in sd.query_devices()]
     except sd.PortAudioError as exc:
-        raise AudioInputError(f"cannot list audio devices ({_one_line(exc)})") from None
+        raise AudioInputError(f"cannot list audio devices ({one_line(exc)})") from None
     return [d for d in devices if kind == "all" or d.channels(kind) > 0]
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _names(devices: Iterable[DeviceInfo]) -> str:

@@ -64,9 +64,9 @@ import numpy as np
 
 from live.audio.devices import _MAX_LISTED
 from live.audio.ring import AudioRing
-from live.audio.sources import SilenceFeed, SourceState, SourceStatus, _one_line, run_bounded
+from live.audio.sources import SilenceFeed, SourceState, SourceStatus, run_bounded
 from live.clock import Clock
-from live.errors import AudioInputError
+from live.errors import AudioInputError, one_line
 
 log = logging.getLogger(__name__)
 _libjack_log = logging.getLogger(__name__ + ".libjack")
@@ -94,7 +94,7 @@ def load_jack() -> ModuleType:
         ) from None
     except OSError as exc:
         raise AudioInputError(
-            f"JACK input needs the JACK library, which could not be loaded ({_one_line(exc)}): "
+            f"JACK input needs the JACK library, which could not be loaded ({one_line(exc)}): "
             "install it, e.g. 'apt install libjack-jackd2-0'"
         ) from None
     jack.set_error_function(_libjack_message)
@@ -316,7 +316,7 @@ class JackSource:
             ) from None
         except jack.JackError as exc:
             raise AudioInputError(
-                f"cannot connect to the {self._server_text()}: {_one_line(exc)}"
+                f"cannot connect to the {self._server_text()}: {one_line(exc)}"
             ) from None
         try:
             ports = [client.inports.register(f"in_{j + 1}") for j in range(self.channels)]
@@ -328,7 +328,7 @@ class JackSource:
         except jack.JackError as exc:
             _close(client)
             raise AudioInputError(
-                f"cannot set up JACK client '{self.client_name}': {_one_line(exc)}"
+                f"cannot set up JACK client '{self.client_name}': {one_line(exc)}"
             ) from None
         return client
 
@@ -408,7 +408,7 @@ class JackSource:
                 if getattr(exc, "code", None) == errno.EEXIST:
                     made += 1  # already connected
                 else:
-                    log.debug("connecting %s -> %s failed: %s", src, dst, _one_line(exc))
+                    log.debug("connecting %s -> %s failed: %s", src, dst, one_line(exc))
         return made
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -434,7 +434,7 @@ class JackSource:
                 except self._jack.JackError as exc:
                     raise AudioInputError(
                         f"the {self._server_text()} would not activate client "
-                        f"'{client.name}': {_one_line(exc)}"
+                        f"'{client.name}': {one_line(exc)}"
                     ) from None
                 self._connect(client, sources)
             except AudioInputError as exc:
@@ -546,7 +546,7 @@ class JackSource:
                         if self._try_reconnect(silence):
                             last_cycles, last_progress = self._cycles, clock.now()
             except Exception as exc:  # keep watching whatever happens; say it once
-                text = f"JACK input watchdog: {_one_line(exc)}"
+                text = f"JACK input watchdog: {one_line(exc)}"
                 if text != last_error:
                     last_error = text
                     log.warning("%s", text)
@@ -599,7 +599,7 @@ class JackSource:
         except self._jack.JackError as exc:
             self._gen += 1
             _close(client)
-            log.debug("reconnecting to JACK failed: %s", _one_line(exc))
+            log.debug("reconnecting to JACK failed: %s", one_line(exc))
             return False
         if self._stopping.is_set():
             self._gen += 1
@@ -631,7 +631,7 @@ class JackSource:
             sources = self._sources(client)
             made = self._connect(client, sources) if sources else 0
         except self._jack.JackError as exc:
-            log.debug("connecting JACK inputs failed: %s", _one_line(exc))
+            log.debug("connecting JACK inputs failed: %s", one_line(exc))
             return
         if made:
             self._pending = False

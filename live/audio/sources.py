@@ -56,7 +56,7 @@ from live.audio.decode import _decoder_from_probe, _probe
 from live.audio.devices import DeviceInfo, DeviceKind, portaudio, resolve_device
 from live.audio.ring import AudioRing
 from live.clock import Clock
-from live.errors import AudioFileError, AudioInputError
+from live.errors import AudioFileError, AudioInputError, one_line
 
 log = logging.getLogger(__name__)
 
@@ -149,10 +149,6 @@ class StreamLike(Protocol):
 # -- PortAudio, a process-wide library ------------------------------------------------------
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
-
-
 # -- helpers shared by the live inputs -------------------------------------------------------
 
 
@@ -184,7 +180,7 @@ def run_bounded(fn: Callable[[], object], timeout_s: float, name: str) -> thread
         try:
             fn()
         except Exception as exc:
-            log.debug("%s: %s", name, _one_line(exc))
+            log.debug("%s: %s", name, one_line(exc))
         finally:
             done.set()
 
@@ -315,7 +311,7 @@ class PortAudioBackend:
         except (sd.PortAudioError, ValueError) as exc:
             raise AudioInputError(
                 f"cannot open audio input '{device.name}' ({device.hostapi}) with "
-                f"{channels} channel(s) at {samplerate} Hz: {_one_line(exc)}"
+                f"{channels} channel(s) at {samplerate} Hz: {one_line(exc)}"
             ) from None
         _PA.opened()
         return stream
@@ -345,7 +341,7 @@ class PortAudioBackend:
         except (sd.PortAudioError, ValueError) as exc:
             raise AudioInputError(
                 f"cannot open monitor output '{device.name}' ({device.hostapi}) with "
-                f"{channels} channel(s) at {samplerate} Hz: {_one_line(exc)}"
+                f"{channels} channel(s) at {samplerate} Hz: {one_line(exc)}"
             ) from None
         _PA.opened()
         return stream
@@ -357,7 +353,7 @@ class PortAudioBackend:
             stream.start()
         except sd.PortAudioError as exc:
             raise AudioInputError(
-                f"cannot start audio stream on '{device.name}' ({device.hostapi}): {_one_line(exc)}"
+                f"cannot start audio stream on '{device.name}' ({device.hostapi}): {one_line(exc)}"
             ) from None
 
     def supports_output(self, device: DeviceInfo, channels: int, samplerate: int) -> bool:
@@ -444,7 +440,7 @@ class PortAudioBackend:
                 sd._terminate()
                 sd._initialize()
             except sd.PortAudioError as exc:
-                log.warning("re-initialising PortAudio failed: %s", _one_line(exc))
+                log.warning("re-initialising PortAudio failed: %s", one_line(exc))
                 return False
         return True
 

@@ -140,10 +140,11 @@ class Compositor:
                     (self._previous.astype(np.uint16) * (256 - w) + cur.image.astype(np.uint16) * w)
                     >> 8
                 ).astype(np.uint8)
+        # The next cross-fade starts from the picture itself, not its dimmed copy.
+        self._last_out = out
         if self._black > 0:
             keep = round((1.0 - self._black) * 256)
             out = ((out.astype(np.uint16) * keep) >> 8).astype(np.uint8)
-        self._last_out = out
         return Composite(image=out, keyframe=cur, weight=weight)
 
     def _advance_blackout(self, now: float) -> None:
