@@ -36,15 +36,27 @@ def _window(display: str) -> tuple[str, int, int, int, int]:
 
 
 def _key(display: str, key: str) -> None:
+    """Press a key in the show's window (found afresh: full screen re-creates it)."""
     env = {**os.environ, "DISPLAY": display}
-    wid = _window(display)[0]
-    subprocess.run(
-        ["xdotool", "windowfocus", "--sync", wid, "key", "--window", wid, key],
-        env=env,
-        check=True,
-        timeout=10,
-        capture_output=True,
-    )
+    for attempt in range(3):
+        wid = _window(display)[0]
+        done = subprocess.run(
+            ["xdotool", "windowfocus", "--sync", wid, "key", key],
+            env=env,
+            timeout=10,
+            capture_output=True,
+        )
+        if done.returncode == 0:
+            return
+        time.sleep(0.3 * (attempt + 1))
+    raise AssertionError(f"could not press {key}: {done.stderr!r}")
+
+
+def _wait_size(display: str, size: tuple[int, int], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while _window(display)[3:] != size:
+        assert time.monotonic() < deadline, f"window is {_window(display)[3:]}, not {size}"
+        time.sleep(0.1)
 
 
 @pytest.mark.skipif(
@@ -121,10 +133,12 @@ def test_keys_toggle_hud_fullscreen_blackout_and_quit(tmp_path):
             assert black[20:200, 10:200].mean() > 5
 
             _key(display, "f")
-            time.sleep(1.0)
             # Full screen: the window takes the screen's size. (Where it is put and
             # when it is repainted is a window manager's business; Xvfb has none.)
-            assert _window(display)[3:] == (1280, 720)
+            _wait_size(display, (1280, 720))
+            time.sleep(1.0)  # let the new window settle before the next key
+            _key(display, "f")
+            _wait_size(display, (640, 360))  # and back to the window
 
             _key(display, "q")
             out, _ = proc.communicate(timeout=15)

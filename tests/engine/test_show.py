@@ -17,9 +17,10 @@ from signals import sections_with_gaps
 
 from live.audio.sources import FileSource
 from live.clock import MonotonicClock
-from live.control.commands import NextCategory
+from live.control.commands import Blackout, NextCategory
 from live.display.window import HeadlessDisplay
 from live.engine.show import Show
+from live.errors import AudioInputError
 from live.record import Recorder
 from live.settings import Config
 from models.cppn import CppnGenerator
@@ -195,3 +196,104 @@ def test_recording_holds_the_input_audio_in_sync(music, tmp_path):
     assert lag < 0.05, lag
     peak = corr.max() / (np.linalg.norm(ref[: n - SR // 10]) * np.linalg.norm(decoded[:n]))
     assert peak > 0.8
+
+
+class Clumsy(HeadlessDisplay):
+    """A display whose present() fails now and then."""
+
+    def __init__(self) -> None:
+        super().__init__((320, 180))
+        self.calls = 0
+
+    def present(self, image, hud):
+        self.calls += 1
+        if self.calls % 10 == 0:
+            raise RuntimeError("injected display failure")
+        super().present(image, hud)
+
+
+def test_display_errors_are_counted_and_survived(music):
+    path, _, _ = music
+    clock = MonotonicClock()
+    display = Clumsy()
+    show = Show(
+        _config(2.0),
+        source=FileSource(path, clock=clock),
+        generator=CppnGenerator(resolution=32),
+        display=display,
+        clock=clock,
+    )
+    report = show.run()
+    assert report.seconds == pytest.approx(2.0, abs=0.2)
+    assert report.display_errors >= 5
+    assert display.presented >= 40
+
+
+def test_blackout_sent_as_a_command_fades_the_picture(music):
+    path, _, _ = music
+    clock = MonotonicClock()
+    display = HeadlessDisplay((320, 180))
+    show = Show(
+        _config(2.0),
+        source=FileSource(path, clock=clock),
+        generator=CppnGenerator(resolution=32),
+        display=display,
+        clock=clock,
+    )
+    threading.Timer(0.2, lambda: show.send(Blackout(True))).start()
+    show.run()
+    assert display.last is not None and display.last.max() == 0
+
+
+def test_an_interrupted_show_reports_its_length_and_keeps_its_recording(music, tmp_path):
+    path, _, _ = music
+    clock = MonotonicClock()
+    out = tmp_path / "interrupted.mp4"
+    started = time.monotonic()
+
+    def ctrl_c() -> bool:
+        if time.monotonic() - started > 1.5:
+            raise KeyboardInterrupt
+        return False
+
+    show = Show(
+        _config(0.0),
+        source=FileSource(path, clock=clock),
+        generator=CppnGenerator(resolution=32),
+        display=HeadlessDisplay(),
+        clock=clock,
+        recorder_factory=lambda source: Recorder(out, ring=source.ring, clock=clock, size=64),
+        stop_when=ctrl_c,
+    )
+    with pytest.raises(KeyboardInterrupt):
+        show.run()
+    report = show.report
+    assert 1.0 < report.seconds < 3.0
+    assert report.frames_presented > 20 and report.display_fps > 20
+    assert report.recording is not None and out.is_file()
+    assert abs(report.recording.video_s - report.seconds) < 0.1
+    assert abs(report.recording.audio_s - report.seconds) < 0.1
+
+
+def test_a_show_that_cannot_start_leaves_no_recording(tmp_path):
+    class Broken(FileSource):
+        def start(self) -> None:
+            raise AudioInputError("the input cannot be opened")
+
+    audio = np.zeros(SR, dtype=np.float32)
+    wav = write_audio(tmp_path / "silence.wav", audio, SR)
+    out = tmp_path / "never.mp4"
+    out.write_bytes(b"an earlier recording")
+    clock = MonotonicClock()
+    show = Show(
+        _config(1.0),
+        source=Broken(wav, clock=clock),
+        generator=CppnGenerator(resolution=32),
+        display=HeadlessDisplay(),
+        clock=clock,
+        recorder_factory=lambda source: Recorder(out, ring=source.ring, clock=clock, size=64),
+    )
+    with pytest.raises(AudioInputError):
+        show.run()
+    assert out.read_bytes() == b"an earlier recording"
+    assert not list(tmp_path.glob("*.partial.mp4"))
