@@ -296,25 +296,9 @@ class PortAudioBackend:
         finished_callback: Callable[[], None],
     ) -> StreamLike:
         """Open (not start) a float32 input stream; AudioInputError on failure."""
-        sd = portaudio()
-        try:
-            stream = sd.InputStream(
-                device=device.index,
-                channels=channels,
-                samplerate=samplerate,
-                blocksize=blocksize,
-                dtype="float32",
-                latency="low",
-                callback=callback,
-                finished_callback=finished_callback,
-            )
-        except (sd.PortAudioError, ValueError) as exc:
-            raise AudioInputError(
-                f"cannot open audio input '{device.name}' ({device.hostapi}) with "
-                f"{channels} channel(s) at {samplerate} Hz: {one_line(exc)}"
-            ) from None
-        _PA.opened()
-        return stream
+        return self._open(
+            "input", device, channels, samplerate, blocksize, callback, finished_callback
+        )
 
     def open_output(
         self,
@@ -327,9 +311,26 @@ class PortAudioBackend:
         finished_callback: Callable[[], None],
     ) -> StreamLike:
         """Open (not start) a float32 output stream; AudioInputError on failure."""
+        return self._open(
+            "output", device, channels, samplerate, blocksize, callback, finished_callback
+        )
+
+    def _open(
+        self,
+        kind: Literal["input", "output"],
+        device: DeviceInfo,
+        channels: int,
+        samplerate: int,
+        blocksize: int,
+        callback: Callable[..., None],
+        finished_callback: Callable[[], None],
+    ) -> StreamLike:
         sd = portaudio()
+        # Inputs ask for PortAudio's low latency; the monitor keeps its default buffering.
+        extra = {"latency": "low"} if kind == "input" else {}
+        stream_class = sd.InputStream if kind == "input" else sd.OutputStream
         try:
-            stream = sd.OutputStream(
+            stream = stream_class(
                 device=device.index,
                 channels=channels,
                 samplerate=samplerate,
@@ -337,10 +338,12 @@ class PortAudioBackend:
                 dtype="float32",
                 callback=callback,
                 finished_callback=finished_callback,
+                **extra,
             )
         except (sd.PortAudioError, ValueError) as exc:
+            what = "audio input" if kind == "input" else "monitor output"
             raise AudioInputError(
-                f"cannot open monitor output '{device.name}' ({device.hostapi}) with "
+                f"cannot open {what} '{device.name}' ({device.hostapi}) with "
                 f"{channels} channel(s) at {samplerate} Hz: {one_line(exc)}"
             ) from None
         _PA.opened()
