@@ -52,7 +52,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, BinaryIO
 
 import av
 import numpy as np
@@ -199,14 +199,7 @@ def _check_riff(p: Path, head: bytes, size: int) -> None:
     byte_rate = 0
     block_align = 1
     with p.open("rb") as f:
-        pos = 12
-        while pos + 8 <= size:
-            f.seek(pos)
-            hdr = f.read(8)
-            if len(hdr) < 8:
-                return
-            cid = hdr[:4]
-            (csize,) = struct.unpack(endian + "I", hdr[4:])
+        for cid, csize, pos in _chunks(f, size, endian):
             if cid == b"fmt ":
                 fmt = f.read(min(csize, 16))
                 if len(fmt) >= 14:
@@ -222,9 +215,27 @@ def _check_riff(p: Path, head: bytes, size: int) -> None:
                 if available < csize - block_align + 1:
                     _raise_truncated_pcm(p, "WAV", csize, available, byte_rate)
                 return
-            pos += 8 + csize + (csize & 1)
     # No data chunk before the end of the file.
     raise AudioFileError(f"{p}: truncated or not audio (the WAV file has no data chunk)")
+
+
+def _chunks(f: BinaryIO, size: int, endian: str) -> Iterator[tuple[bytes, int, int]]:
+    """Walk the chunks of a RIFF or IFF file (WAV, AIFF) after its 12-byte header.
+
+    Yields
+    ------
+    chunk_id, chunk_size, position
+        With the file positioned at the chunk's body.
+    """
+    pos = 12
+    while pos + 8 <= size:
+        f.seek(pos)
+        hdr = f.read(8)
+        if len(hdr) < 8:
+            return
+        (csize,) = struct.unpack(endian + "I", hdr[4:])
+        yield hdr[:4], csize, pos
+        pos += 8 + csize + (csize & 1)
 
 
 def _check_aiff(p: Path, head: bytes, size: int) -> None:
@@ -237,14 +248,7 @@ def _check_aiff(p: Path, head: bytes, size: int) -> None:
     ssnd_start = None
     compressed = False
     with p.open("rb") as f:
-        pos = 12
-        while pos + 8 <= size:
-            f.seek(pos)
-            hdr = f.read(8)
-            if len(hdr) < 8:
-                break
-            cid = hdr[:4]
-            (csize,) = struct.unpack(">I", hdr[4:])
+        for cid, csize, pos in _chunks(f, size, ">"):
             if cid == b"COMM":
                 comm = f.read(min(csize, 22))
                 if len(comm) >= 8:
@@ -257,7 +261,6 @@ def _check_aiff(p: Path, head: bytes, size: int) -> None:
             elif cid == b"SSND":
                 offset = struct.unpack(">I", f.read(4))[0] if csize >= 8 else 0
                 ssnd_start = pos + 16 + offset
-            pos += 8 + csize + (csize & 1)
     if frames is None or compressed or bytes_per_frame == 0:
         return
     if frames == 0:
