@@ -64,7 +64,7 @@ import numpy as np
 
 from live.audio.devices import _MAX_LISTED
 from live.audio.ring import AudioRing
-from live.audio.sources import SilenceFeed, SourceState, SourceStatus, run_bounded
+from live.audio.sources import LiveInput, SilenceFeed, SourceState, run_bounded
 from live.clock import Clock
 from live.errors import AudioInputError, one_line
 
@@ -154,7 +154,7 @@ class _Stage:
         self.columns = [self.block[:, j] for j in range(channels)]
 
 
-class JackSource:
+class JackSource(LiveInput):
     """A JACK client feeding a ring: a live input that survives a server restart.
 
     The client is opened on construction (the server's sample rate sizes the
@@ -269,23 +269,6 @@ class JackSource:
         )
         what = f"'{self.ports}'" if self.ports else "physical capture"
         self.label = f"jack: {what} -> {client.name} ({self.channels} ch) @ {self.sample_rate} Hz"
-
-    # -- properties ---------------------------------------------------------------------
-    @property
-    def finished(self) -> bool:
-        """Always False: a live input never ends by itself."""
-        return False
-
-    def status(self) -> SourceStatus:
-        """Return a snapshot of the input's health."""
-        return SourceStatus(
-            state=self._state,
-            message=self._message,
-            overflows=self.ring.overflows,
-            reopen_count=self._reopen_count,
-            position_s=self.ring.written / self.sample_rate,
-            xruns=self._xruns,
-        )
 
     # -- the JACK client ----------------------------------------------------------------
     def _server_text(self) -> str:

@@ -475,7 +475,37 @@ def _list_quiet(kind: DeviceKind) -> list[DeviceInfo]:
 # -- live input -----------------------------------------------------------------------------
 
 
-class MicSource:
+class LiveInput:
+    """What every live input (a sound card, a JACK client) reports the same way.
+
+    Subclasses keep ``ring``, ``sample_rate`` and the state fields up to date.
+    """
+
+    ring: AudioRing
+    sample_rate: int
+    _state: SourceState
+    _message: str
+    _reopen_count: int
+    _xruns: int = 0
+
+    @property
+    def finished(self) -> bool:
+        """Always False: a live input never ends by itself."""
+        return False
+
+    def status(self) -> SourceStatus:
+        """Return a snapshot of the input's health."""
+        return SourceStatus(
+            state=self._state,
+            message=self._message,
+            overflows=self.ring.overflows,
+            reopen_count=self._reopen_count,
+            position_s=self.ring.written / self.sample_rate,
+            xruns=self._xruns,
+        )
+
+
+class MicSource(LiveInput):
     """A live input (sound card, JACK port, virtual cable) feeding a ring.
 
     The device is resolved on construction; the stream is opened by
@@ -586,21 +616,6 @@ class MicSource:
     def device(self) -> DeviceInfo:
         """The device in use (re-resolved after a reopen)."""
         return self._device
-
-    @property
-    def finished(self) -> bool:
-        """Always False: a live input never ends by itself."""
-        return False
-
-    def status(self) -> SourceStatus:
-        """Return a snapshot of the input's health."""
-        return SourceStatus(
-            state=self._state,
-            message=self._message,
-            overflows=self.ring.overflows,
-            reopen_count=self._reopen_count,
-            position_s=self.ring.written / self.sample_rate,
-        )
 
     # -- stream handling ----------------------------------------------------------------
     def _make_callback(self, gen: int) -> Callable[..., None]:
