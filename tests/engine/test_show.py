@@ -74,9 +74,21 @@ class Flaky:
         return self.inner(z, y, truncation)
 
 
-def _show(path: Path, generator, config: Config, **kw) -> tuple[Show, HeadlessDisplay]:
+class KeepFrames(HeadlessDisplay):
+    """A headless display that keeps a copy of every frame it is given."""
+
+    def __init__(self) -> None:
+        super().__init__((320, 180))
+        self.frames: list[np.ndarray] = []
+
+    def present(self, image, hud):
+        self.frames.append(image.copy())
+        super().present(image, hud)
+
+
+def _show(path: Path, generator, config: Config, **kw) -> tuple[Show, KeepFrames]:
     clock = MonotonicClock()
-    display = HeadlessDisplay((320, 180))
+    display = KeepFrames()
     show = Show(
         config,
         source=FileSource(path, clock=clock),
@@ -107,15 +119,8 @@ def test_generator_failures_keep_the_last_frame_and_the_show_going(music):
     path, _, _ = music
     flaky = Flaky(CppnGenerator(resolution=64), fail=set(range(6, 14)))
     show, display = _show(path, flaky, _config(5.0))
-    seen: list[np.ndarray] = []
-    original = display.present
-
-    def spy(image, hud):
-        seen.append(image.copy())
-        original(image, hud)
-
-    display.present = spy  # type: ignore[method-assign]
     report = show.run()
+    seen = display.frames
     assert report.generator_errors == 8
     assert report.frames_presented >= 0.9 * 5.0 * 30  # the display never stopped
     assert report.keyframes >= 20  # it recovered once the failures ended
@@ -126,15 +131,8 @@ def test_display_keeps_its_rate_and_moves_while_the_generator_is_slow(music):
     path, _, _ = music
     slow = Flaky(CppnGenerator(resolution=64), delay_s=0.25)
     show, display = _show(path, slow, _config(3.0))
-    frames: list[np.ndarray] = []
-    original = display.present
-
-    def spy(image, hud):
-        frames.append(image.copy())
-        original(image, hud)
-
-    display.present = spy  # type: ignore[method-assign]
     report = show.run()
+    frames = display.frames
     assert report.keyframes_per_s < 5
     assert report.display_fps > 27  # 30 wanted: it does not wait for the generator
     # Between keyframes the cross-fade keeps the picture moving: most consecutive
