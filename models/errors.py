@@ -9,3 +9,11 @@ class GeneratorError(Exception):
 
 class UnknownCategoryError(GeneratorError):
     """A category name or index does not exist."""
+
+
+class WeightsError(GeneratorError):
+    """A model directory, its configuration or its weights cannot be used."""
+
+
+class WeightsMissingError(WeightsError):
+    """A model's weights are not on this machine (the message says how to get them)."""

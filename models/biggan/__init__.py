@@ -1,0 +1,1 @@
+"""BigGAN-deep: catalog, strict loading, inference module, backends and the show generator."""
