@@ -84,7 +84,18 @@ def make_source(audio: AudioSettings, clock: Clock) -> AudioSource:
 def make_show_generator(config: Config) -> Generator:
     """Build the configured generator."""
     g = config.generator
-    return make_generator(g.name, resolution=g.resolution, seed=g.seed, threads=g.threads)
+    return make_generator(
+        g.name,
+        resolution=g.resolution,
+        seed=g.seed,
+        threads=g.threads,
+        weights=Path(g.weights).expanduser() if g.weights else None,
+        device=g.device,
+        backend=g.backend,
+        precision=g.precision,
+        batch=g.batch,
+        fallback=g.fallback,
+    )
 
 
 def resolve_categories(config: Config, generator: Generator) -> list[int]:

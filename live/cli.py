@@ -1,7 +1,8 @@
 """The ``ganterp`` command line.
 
 ``ganterp live`` runs the show, ``ganterp devices`` lists audio inputs,
-``ganterp bench`` measures, ``ganterp config`` prints settings. Every error a
+``ganterp bench`` measures, ``ganterp config`` prints settings, ``ganterp models``
+lists, fetches and verifies BigGAN weights. Every error a
 user can cause ends the program with one line on stderr and exit status 2.
 """
 
@@ -101,8 +102,19 @@ def add_live_arguments(p: argparse.ArgumentParser) -> None:
     t.add_argument("--threshold", type=float, help="inflection threshold [inflection.threshold]")
     t.add_argument("--generator", help="generator name [generator.name]")
     t.add_argument(
-        "--resolution", type=int, help="generated image size in pixels [generator.resolution]"
+        "--resolution", type=int, help="cppn image size in pixels [generator.resolution]"
     )
+    t.add_argument("--weights", type=Path, help="BigGAN model directory [generator.weights]")
+    t.add_argument(
+        "--backend",
+        choices=("auto", "eager", "compile", "tensorrt"),
+        help="BigGAN engine [generator.backend]",
+    )
+    t.add_argument(
+        "--precision", choices=("auto", "fp32", "fp16", "bf16"), help="[generator.precision]"
+    )
+    t.add_argument("--batch", type=int, help="engine batch size [generator.batch]")
+    t.add_argument("--generator-device", help="'auto', 'cpu' or 'cuda' [generator.device]")
     d = p.add_argument_group("display and recording")
     d.add_argument(
         "--windowed", action="store_true", default=None, help="open a window, not full screen"
@@ -146,6 +158,11 @@ FLAG_SETTINGS: dict[str, tuple[str, str]] = {
     "threshold": ("inflection", "threshold"),
     "generator": ("generator", "name"),
     "resolution": ("generator", "resolution"),
+    "weights": ("generator", "weights"),
+    "backend": ("generator", "backend"),
+    "precision": ("generator", "precision"),
+    "batch": ("generator", "batch"),
+    "generator_device": ("generator", "device"),
     "fullscreen": ("display", "fullscreen"),
     "display": ("display", "display"),
     "size": ("display", "size"),
@@ -206,6 +223,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--defaults", action="store_true", help="print every setting with its default, as TOML"
     )
 
+    from live.models_cmd import add_models_arguments
+
+    models = sub.add_parser(
+        "models",
+        help="list, fetch and verify BigGAN weights",
+        description="BigGAN weights: the only command that downloads.",
+    )
+    add_models_arguments(models)
+
     from live.bench import add_bench_arguments
 
     bench = sub.add_parser(
@@ -238,8 +264,9 @@ def cmd_live(args: argparse.Namespace) -> int:
     show = build_show(config, clock=clock, record_path=record_path)
     if record_path is not None:
         print(f"ganterp: recording the show to {record_path}")
+    generator = getattr(show.generator, "status", show.generator.name)
     print(
-        f"ganterp: {show.source.label} -> {show.generator.name} {show.generator.resolution}px;"
+        f"ganterp: {show.source.label} -> {generator} {show.generator.resolution}px;"
         " keys: H HUD, Space next, Esc quit"
     )
     try:
@@ -262,6 +289,8 @@ def print_report(report) -> None:
         f"ganterp: audio overflows {r.overflows}, analysis drops {r.ring_dropped} frames, "
         f"generator errors {r.generator_errors}, analysis errors {r.control_errors}"
     )
+    for warning in r.generator_warnings:
+        print(f"ganterp: generator: {warning}")
     if r.recording is not None:
         rec = r.recording
         print(
@@ -313,6 +342,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from live.bench import cmd_bench
 
             return cmd_bench(args)
+        if args.command == "models":
+            from live.models_cmd import cmd_models
+
+            return cmd_models(args)
         return handlers[args.command](args)
     except (GanterpError, GeneratorError) as exc:
         print(f"ganterp: error: {exc}", file=sys.stderr)

@@ -323,10 +323,51 @@ class GeneratorSettings:
     """What paints the pictures."""
 
     name: str = setting(
-        "cppn", "Generator: 'cppn' (embedded, no download).", choices=("cppn",), live=False
+        "cppn",
+        "Generator: 'cppn' (embedded, no download) or 'biggan-deep-128', '-256', '-512'"
+        " (weights from generator.weights or `ganterp models fetch NAME`).",
+        choices=("cppn", "biggan-deep-128", "biggan-deep-256", "biggan-deep-512"),
+        live=False,
     )
     resolution: int = setting(
-        256, "Generated image size (square).", unit="px", min=32, max=1024, live=False
+        256,
+        "Image size of cppn (square); a BigGAN model has its own.",
+        unit="px",
+        min=32,
+        max=1024,
+        live=False,
+    )
+    weights: str = setting(
+        "",
+        "BigGAN model directory (config.json + pytorch_model.bin or model.safetensors);"
+        " empty uses the user cache, filled by `ganterp models fetch`.",
+        live=False,
+    )
+    device: str = setting(
+        "auto", "Where BigGAN runs: 'auto' (CUDA when present), 'cpu' or 'cuda'.", live=False
+    )
+    backend: str = setting(
+        "auto",
+        "BigGAN engine: 'auto' (CUDA: TensorRT, else torch.compile with CUDA graphs; CPU: the"
+        " fastest accurate path, timed at start), 'eager', 'compile' or 'tensorrt'.",
+        choices=("auto", "eager", "compile", "tensorrt"),
+        live=False,
+    )
+    precision: str = setting(
+        "auto",
+        "BigGAN precision: 'auto' (CUDA fp16, CPU bf16 or fp32, whichever is faster), 'fp32',"
+        " 'fp16' or 'bf16'; reduced precision is checked against fp32 at start.",
+        choices=("auto", "fp32", "fp16", "bf16"),
+        live=False,
+    )
+    batch: int = setting(
+        1, "Batch size compiled BigGAN engines are built for.", min=1, max=64, live=False
+    )
+    fallback: bool = setting(
+        True,
+        "When the generator keeps failing (out of GPU memory, say), switch to a smaller batch,"
+        " then a smaller model, then cppn, instead of holding the last frame.",
+        live=False,
     )
     threads: int = setting(
         1,

@@ -62,6 +62,8 @@ class HudModel:
         Input label and state.
     warnings : tuple of str
         Problems to show in orange.
+    generator : str
+        What paints, e.g. ``"biggan-deep-256 tensorrt fp16 41 dB"``.
     """
 
     display_fps: float
@@ -82,6 +84,7 @@ class HudModel:
     counters: str
     source: str
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    generator: str = ""
 
 
 class HudPainter:
@@ -119,7 +122,7 @@ class HudPainter:
         pad = round(10 * s)
         width = round(360 * s)
         line = round(22 * s)
-        rows = 9 + len(m.warnings)
+        rows = 9 + len(m.warnings) + (1 if m.generator else 0)
         panel = pygame.Surface((width, pad * 2 + line * rows), pygame.SRCALPHA)
         panel.fill(BG)
         y = pad
@@ -133,6 +136,9 @@ class HudPainter:
         y += line
         text(m.source, DIM)
         y += line
+        if m.generator:
+            text(m.generator, DIM)
+            y += line
         # Level meter.
         bar_x = pad + round(70 * s)
         bar_w = width - bar_x - pad

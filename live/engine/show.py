@@ -102,6 +102,8 @@ class ShowReport:
     generate_ms_median: float = 0.0
     generate_ms_p95: float = 0.0
     generator_errors: int = 0
+    generator: str = ""
+    generator_warnings: list[str] = field(default_factory=list)
     control_errors: int = 0
     analysis_load: float = 0.0
     overflows: int = 0
@@ -432,6 +434,8 @@ class Show:
             warnings.append("frozen (P)")
         if self.report.display_errors:
             warnings.append(f"display errors {self.report.display_errors}")
+        # Fallbacks the generator took (a slower engine, a smaller model): the latest two.
+        warnings.extend(list(getattr(self.generator, "warnings", []))[-2:])
         ring_dropped = state.ring_dropped if state is not None else 0
         counters = f"overflows {src.overflows}  audio drops {ring_dropped}"
         if state is not None and state.events_dropped:
@@ -456,6 +460,7 @@ class Show:
             counters=counters,
             source=f"{self.source.label} - {src.state}",
             warnings=tuple(warnings),
+            generator=str(getattr(self.generator, "status", self.generator.name)),
         )
 
     # -- shutting down ----------------------------------------------------------------------
@@ -493,6 +498,8 @@ class Show:
                 r.generate_ms_median = float(np.median(times))
                 r.generate_ms_p95 = float(np.percentile(times, 95))
             r.generator_errors = worker.stats.errors
+        r.generator = str(getattr(self.generator, "status", self.generator.name))
+        r.generator_warnings = list(getattr(self.generator, "warnings", []))
         state, _ = self.state.get()
         if state is not None:
             r.control_errors = state.errors
