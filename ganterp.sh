@@ -6,7 +6,8 @@
 #   ./ganterp.sh ARGS...         any ganterp command, e.g. ./ganterp.sh live --input mic
 #
 # Set-up: Debian packages (PortAudio; for the tests also JACK and Xvfb), a virtual
-# environment in .venv, PyTorch (CPU build, pinned) and ganterp itself. It runs
+# environment in .venv, PyTorch (CPU build, pinned) and ganterp itself with its
+# BigGAN support (weights are fetched only by `ganterp models fetch`). It runs
 # again only when pyproject.toml changes. GANTERP_VENV and TORCH_SPEC override
 # the environment's folder and the torch requirement.
 set -euo pipefail
@@ -59,9 +60,9 @@ setup() {
     "$VENV/bin/python" -m pip install -q --upgrade pip
     "$VENV/bin/python" -m pip install -q "$TORCH_SPEC"
     if [ "$extras" = test ]; then
-        "$VENV/bin/python" -m pip install -q -e ".[test]"
+        "$VENV/bin/python" -m pip install -q -e ".[biggan,test]"
     else
-        "$VENV/bin/python" -m pip install -q -e .
+        "$VENV/bin/python" -m pip install -q -e ".[biggan]"
     fi
     echo "$want" > "$stamp"
 }

@@ -53,3 +53,58 @@ def test_bench_runs_every_part_and_writes_json(tmp_path: Path) -> None:
     assert rows[0]["lookahead_s"] == pytest.approx(0.5805)
     # The table on stdout says the same as the file.
     assert f"{show['display_fps']:.1f}" in proc.stdout
+
+
+def test_bench_times_biggan_backends_against_plain_eager(tmp_path: Path) -> None:
+    from models.biggan.synthetic import write_tiny_model
+
+    weights = write_tiny_model(tmp_path / "biggan-deep-128", 128)
+    out = tmp_path / "bench.json"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "live",
+            "bench",
+            "--only",
+            "generator,show",
+            "--generator",
+            "biggan-deep-128",
+            "--weights",
+            str(weights),
+            "--backends",
+            "eager",
+            "--precisions",
+            "fp32,bf16",
+            "--batches",
+            "1,2",
+            "--calls",
+            "3",
+            "--show-seconds",
+            "3",
+            "--json",
+            str(out),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads(out.read_text())
+    (big,) = results["biggan"]
+    assert big["weights"] == "trained" and big["resolution"] == 128
+    assert big["plain_eager"]["frames_per_s"] > 0
+    rows = big["rows"]
+    assert [(r["precision"], r["batch"]) for r in rows] == [
+        ("fp32", 1),
+        ("fp32", 2),
+        ("bf16", 1),
+        ("bf16", 2),
+    ]
+    assert rows[0]["psnr_db"] is None and rows[2]["psnr_db"] > 30
+    assert all(r["ms_per_frame"]["median"] > 0 and r["first_call_ms"] > 0 for r in rows)
+    assert results["show"]["generator"].startswith("biggan-deep-128 eager")
+    assert "plain eager" in proc.stdout and "show keyframes/s" in proc.stdout
