@@ -57,7 +57,6 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from models.biggan.fetch import fetch_model
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -66,6 +65,8 @@ def _fetch(args: argparse.Namespace) -> int:
         TimeRemainingColumn,
         TransferSpeedColumn,
     )
+
+    from models.biggan.fetch import fetch_model
 
     spec = MODELS[args.name]
     cache = models_dir()
@@ -91,7 +92,6 @@ def _fetch(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     from models.biggan.fetch import verify_manifest
-
     from models.biggan.loading import load_biggan
 
     directory = Path(args.directory).expanduser()

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 from audiofiles import write_audio
+from displays import KeepFrames
 from signals import sections_with_gaps
 
 from live.audio.sources import FileSource
@@ -72,18 +73,6 @@ class Flaky:
         if self.calls in self.fail:
             raise RuntimeError(f"injected failure on call {self.calls}")
         return self.inner(z, y, truncation)
-
-
-class KeepFrames(HeadlessDisplay):
-    """A headless display that keeps a copy of every frame it is given."""
-
-    def __init__(self) -> None:
-        super().__init__((320, 180))
-        self.frames: list[np.ndarray] = []
-
-    def present(self, image, hud):
-        self.frames.append(image.copy())
-        super().present(image, hud)
 
 
 def _show(path: Path, generator, config: Config, **kw) -> tuple[Show, KeepFrames]:

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from audiofiles import write_audio
+from displays import KeepFrames
 from signals import sections_with_gaps
 
 from live.app import build_show
 from live.clock import MonotonicClock
-from live.display.window import HeadlessDisplay
 from live.settings import Config
 from models.biggan.synthetic import write_tiny_model
 from models.cppn import CppnGenerator
@@ -21,18 +21,6 @@ from models.fallback import FallbackGenerator
 
 pytestmark = pytest.mark.slow
 SR = 48000
-
-
-class KeepFrames(HeadlessDisplay):
-    """A headless display that keeps every frame it is given."""
-
-    def __init__(self) -> None:
-        super().__init__((320, 180))
-        self.frames: list[np.ndarray] = []
-
-    def present(self, image, hud):
-        self.frames.append(image.copy())
-        super().present(image, hud)
 
 
 @pytest.fixture(scope="module")
