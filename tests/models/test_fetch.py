@@ -180,3 +180,35 @@ def test_a_failed_fetch_keeps_the_previous_model(server, tmp_path: Path) -> None
     with pytest.raises(DownloadError):
         fetch_model(_spec(url), cache)
     assert (old / "config.json").read_text() == "old"
+
+
+def test_fetch_command_downloads_a_loadable_model_from_a_mirror(server, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from models.biggan.synthetic import write_tiny_model
+
+    url, files = server
+    model = write_tiny_model(tmp_path / "src", 128)
+    files.content["biggan-deep-128-config.json"] = (model / "config.json").read_bytes()
+    files.content["biggan-deep-128-pytorch_model.bin"] = (model / "pytorch_model.bin").read_bytes()
+    env = {**os.environ, "GANTERP_MODELS": str(tmp_path / "cache")}
+
+    def ganterp(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "live", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    proc = ganterp("models", "fetch", "biggan-deep-128", "--url", url)
+    assert proc.returncode == 0, proc.stderr
+    directory = tmp_path / "cache" / "biggan-deep-128"
+    assert f"is in {directory}" in proc.stdout
+    assert "pytorch_model.bin" in proc.stdout  # the progress bar names the file
+    assert "present" in ganterp("models", "list").stdout
+    verified = ganterp("models", "verify", "biggan-deep-128")
+    assert verified.returncode == 0 and "checksums match" in verified.stdout
