@@ -223,6 +223,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--defaults", action="store_true", help="print every setting with its default, as TOML"
     )
 
+    from live.offline.analyze_cmd import add_analyze_arguments
+
+    analyze = sub.add_parser(
+        "analyze",
+        help="analyse a file: inflections (both ways), beats, onsets, categories; plot and JSON",
+        description="Analyse an audio file the way a render or the show would.",
+    )
+    add_settings_arguments(analyze)
+    add_analyze_arguments(analyze)
+
     from live.models_cmd import add_models_arguments
 
     models = sub.add_parser(
@@ -342,6 +352,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from live.bench import cmd_bench
 
             return cmd_bench(args)
+        if args.command == "analyze":
+            from live.offline.analyze_cmd import cmd_analyze
+
+            return cmd_analyze(args)
         if args.command == "models":
             from live.models_cmd import cmd_models
 

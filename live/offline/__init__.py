@@ -1,0 +1,1 @@
+"""Working on whole files: analysis you can see (and, later, rendering)."""

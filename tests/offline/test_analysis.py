@@ -1,0 +1,130 @@
+"""Whole-file analysis: both detectors, segments and categories, plot and JSON."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from audiofiles import write_audio
+from signals import sections_with_gaps
+
+from live.offline.analysis import analyze_signal, to_mono
+from live.settings import Config
+
+SR = 22050
+KEYS = {
+    "duration_s",
+    "sample_rate",
+    "analysis",
+    "inflections_s",
+    "beats_s",
+    "onsets_s",
+    "bpm",
+    "segments",
+}
+
+
+@pytest.fixture(scope="module")
+def sections() -> tuple[np.ndarray, list[tuple[float, float]]]:
+    return sections_with_gaps(SR, lengths=(6.0, 6.0, 6.0))
+
+
+@pytest.mark.parametrize("analysis", ["seed", "live"])
+def test_inflections_fall_in_the_gaps_and_segments_tile_the_file(sections, analysis) -> None:
+    audio, gaps = sections
+    result = analyze_signal(audio, SR, Config(), analysis=analysis, categories=[1, 207])
+    assert result.duration_s == pytest.approx(audio.shape[0] / SR)
+    found = result.inflections_s
+    assert len(found) == len(gaps), found
+    for t, (a, b) in zip(found, gaps, strict=True):
+        assert a - 0.3 <= t <= b + 0.8, (t, a, b)
+    segs = result.segments
+    assert segs[0].start_s == 0.0 and segs[-1].end_s == pytest.approx(result.duration_s)
+    assert all(x.end_s == y.start_s for x, y in itertools.pairwise(segs))
+    assert [s.category for s in segs] == [1, 207, 1]
+    assert segs[0].name == "goldfish"
+    data = result.to_json()
+    assert set(data) >= KEYS and data["analysis"] == analysis
+    assert data["inflections_s"] == found
+    assert data["segments"][1] == {
+        "start_s": segs[1].start_s,
+        "end_s": segs[1].end_s,
+        "category": 207,
+        "name": segs[1].name,
+    }
+    json.dumps(data)  # plain JSON types only
+    assert result.onsets_s and all(0 <= t < result.duration_s for t in result.onsets_s)
+
+
+def test_silence_gives_one_segment_and_no_inflections() -> None:
+    result = analyze_signal(np.zeros(SR * 5, np.float32), SR, Config())
+    assert result.seed_inflections_s == [] and result.live_inflections_s == []
+    assert len(result.segments) == 1 and result.bpm == 0.0
+    assert result.onsets_s == [] and result.beats_s == []
+
+
+def test_channels() -> None:
+    stereo = np.stack([np.full(4, 0.5), np.full(4, -0.1)], axis=1)
+    assert to_mono(stereo, "left")[0] == pytest.approx(0.5)
+    assert to_mono(stereo, "right")[0] == pytest.approx(-0.1)
+    assert to_mono(stereo, "mix")[0] == pytest.approx(0.2)
+    assert to_mono(stereo[:, :1], "right")[0] == pytest.approx(0.5)  # mono: its only channel
+    with pytest.raises(ValueError, match="left"):
+        to_mono(stereo, "centre")
+
+
+def _ganterp(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    return subprocess.run(
+        [sys.executable, "-m", "live", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_analyze_command_writes_a_readable_plot_and_json(sections, tmp_path) -> None:
+    import matplotlib.image
+
+    audio, gaps = sections
+    path = write_audio(tmp_path / "sections.wav", audio, SR)
+    proc = _ganterp(
+        "analyze",
+        str(path),
+        "--plot",
+        "a.png",
+        "--json",
+        "a.json",
+        "--analysis",
+        "live",
+        "--categories",
+        "goldfish,980",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "seed and" in proc.stdout and "goldfish" in proc.stdout
+    data = json.loads((tmp_path / "a.json").read_text())
+    assert set(data) >= KEYS and data["analysis"] == "live"
+    assert len(data["inflections_s"]) == len(gaps)
+    assert [s["name"] for s in data["segments"]] == ["goldfish", "volcano", "goldfish"]
+    image = matplotlib.image.imread(tmp_path / "a.png")
+    assert image.shape[0] > 500 and image.shape[1] > 1000
+    assert image[..., :3].std() > 0.05  # not a blank canvas
+
+
+def test_analyze_command_bad_input_is_one_line(tmp_path) -> None:
+    (tmp_path / "noise.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    proc = _ganterp("analyze", "noise.wav", cwd=tmp_path)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ganterp: error:") and "noise.wav" in lines[0]
+    proc = _ganterp("analyze", "missing.flac", cwd=tmp_path)
+    assert proc.returncode == 2 and "missing.flac" in proc.stderr
