@@ -1,8 +1,8 @@
 """Execution backends for :class:`~models.biggan.inference.InferenceBigGAN`: one call, three engines.
 
 * ``eager``: the module as it is (any batch size).
-* ``compile``: ``torch.compile`` for a fixed batch size; on CUDA with CUDA
-  graphs (``mode="reduce-overhead"``). Inductor's own on-disk cache is kept in
+* ``compile``: ``torch.compile`` for a fixed batch size; on CUDA captured in
+  a CUDA graph. Inductor's own on-disk cache is kept in
   ganterp's cache directory, so a second start skips most of the build.
 * ``tensorrt``: torch-tensorrt (an optional extra), CUDA only, built for a fixed
   batch size and precision; engines are saved in an :class:`EngineCache`. The
@@ -91,6 +91,12 @@ def _dummy_inputs(module: InferenceBigGAN, batch: int) -> tuple[torch.Tensor, to
 def compile_runner(module: InferenceBigGAN, *, batch: int, cache_dir: Path | None) -> Runner:
     """``torch.compile`` the module for batch size ``batch`` and run it once.
 
+    On CUDA the compiled module is then captured in a CUDA graph by hand (not
+    with ``mode="reduce-overhead"``, whose graphs belong to the thread that
+    recorded them: the show builds on one thread and paints on another). The
+    graph reads fixed input buffers and the module's statistics buffers, so a
+    new truncation, copied into those buffers, needs no new capture.
+
     Raises
     ------
     GeneratorError
@@ -103,23 +109,43 @@ def compile_runner(module: InferenceBigGAN, *, batch: int, cache_dir: Path | Non
     t0 = time.perf_counter()
     try:
         compiled = torch.compile(
-            module, mode="reduce-overhead" if cuda else None, dynamic=False, fullgraph=True
+            module,
+            mode="max-autotune-no-cudagraphs" if cuda else None,
+            dynamic=False,
+            fullgraph=True,
         )
         with torch.inference_mode():
             z, y = _dummy_inputs(module, batch)
             compiled(z, y)
-            if cuda:
-                compiled(z, y)  # the second call records the CUDA graph
-                torch.cuda.synchronize()
+            run = _cuda_graph(compiled, z, y) if cuda else compiled
     except Exception as exc:
         raise GeneratorError(f"torch.compile failed: {_first_line(exc)}") from exc
-
-    def run(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        out = compiled(z, y)
-        # A CUDA graph's output is overwritten by its next replay.
-        return out.clone() if cuda else out
-
     return Runner("compile", run, batch, time.perf_counter() - t0)
+
+
+def _cuda_graph(
+    fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], z: torch.Tensor, y: torch.Tensor
+) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """Capture ``fn`` on fixed inputs ``z, y``; return a thread-agnostic replaying call."""
+    static_z, static_y = z.clone(), y.clone()
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):  # warm up on a side stream before capture, as CUDA graphs require
+            fn(static_z, static_y)
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        static_out = fn(static_z, static_y)
+    torch.cuda.synchronize()
+
+    def replay(zb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        static_z.copy_(zb)
+        static_y.copy_(yb)
+        graph.replay()
+        return static_out.clone()  # the next replay overwrites it
+
+    return replay
 
 
 class _StatsAsInputs(nn.Module):

@@ -62,3 +62,16 @@ def test_tensorrt_builds_caches_and_follows_truncation(weights, tmp_path) -> Non
     again = _build(weights, "tensorrt", "fp16", tmp_path)
     assert again.runner.cached
     assert compare(_paint(again), _paint(eager)).psnr_db >= 30.0
+
+
+def test_compiled_graph_replays_from_another_thread(weights, tmp_path) -> None:
+    """The show builds on its main thread and paints on the generator thread."""
+    import threading
+
+    gen = _build(weights, "compile", "fp16", tmp_path)
+    here = _paint(gen)
+    there: list[torch.Tensor] = []
+    worker = threading.Thread(target=lambda: there.append(_paint(gen)))
+    worker.start()
+    worker.join()
+    assert torch.equal(here, there[0])
