@@ -63,28 +63,8 @@ def add_settings_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def add_live_arguments(p: argparse.ArgumentParser) -> None:
-    """The show's flags; each one sets the setting named in its help."""
-    a = p.add_argument_group("audio input")
-    a.add_argument("--input", help="'mic', 'jack', 'demo' or an audio file [audio.input]")
-    a.add_argument(
-        "--device",
-        help="input device: index or name substring; for jack, a source-port pattern [audio.device]",
-    )
-    a.add_argument(
-        "--channels", type=_csv_ints, help="input channels from 1, e.g. 1,2 [audio.channels]"
-    )
-    a.add_argument("--samplerate", type=int, help="sample rate in Hz [audio.sample_rate]")
-    a.add_argument("--blocksize", type=int, help="frames per audio block [audio.blocksize]")
-    a.add_argument(
-        "--loop", action="store_true", default=None, help="loop a file input [audio.loop]"
-    )
-    a.add_argument(
-        "--monitor",
-        nargs="?",
-        const="default",
-        help="also play a file input to this output device (default device if none given) [audio.monitor]",
-    )
+def add_picture_arguments(p: argparse.ArgumentParser) -> None:
+    """Flags for what is painted and how: categories, motion, detector, generator."""
     t = p.add_argument_group("picture")
     t.add_argument(
         "--categories",
@@ -115,6 +95,31 @@ def add_live_arguments(p: argparse.ArgumentParser) -> None:
     )
     t.add_argument("--batch", type=int, help="engine batch size [generator.batch]")
     t.add_argument("--generator-device", help="'auto', 'cpu' or 'cuda' [generator.device]")
+
+
+def add_live_arguments(p: argparse.ArgumentParser) -> None:
+    """The show's flags; each one sets the setting named in its help."""
+    a = p.add_argument_group("audio input")
+    a.add_argument("--input", help="'mic', 'jack', 'demo' or an audio file [audio.input]")
+    a.add_argument(
+        "--device",
+        help="input device: index or name substring; for jack, a source-port pattern [audio.device]",
+    )
+    a.add_argument(
+        "--channels", type=_csv_ints, help="input channels from 1, e.g. 1,2 [audio.channels]"
+    )
+    a.add_argument("--samplerate", type=int, help="sample rate in Hz [audio.sample_rate]")
+    a.add_argument("--blocksize", type=int, help="frames per audio block [audio.blocksize]")
+    a.add_argument(
+        "--loop", action="store_true", default=None, help="loop a file input [audio.loop]"
+    )
+    a.add_argument(
+        "--monitor",
+        nargs="?",
+        const="default",
+        help="also play a file input to this output device (default device if none given) [audio.monitor]",
+    )
+    add_picture_arguments(p)
     d = p.add_argument_group("display and recording")
     d.add_argument(
         "--windowed", action="store_true", default=None, help="open a window, not full screen"
@@ -232,6 +237,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_settings_arguments(analyze)
     add_analyze_arguments(analyze)
+
+    from live.offline.render_cmd import add_render_arguments
+
+    render = sub.add_parser(
+        "render",
+        help="render a video of an audio file (also takes the original GANterpretations flags)",
+        description="Render a video of an audio file with the show's analysis and generator.",
+    )
+    add_settings_arguments(render)
+    add_render_arguments(render)
+    add_picture_arguments(render)
 
     from live.models_cmd import add_models_arguments
 
@@ -352,6 +368,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from live.bench import cmd_bench
 
             return cmd_bench(args)
+        if args.command == "render":
+            from live.offline.render_cmd import cmd_render
+
+            return cmd_render(args)
         if args.command == "analyze":
             from live.offline.analyze_cmd import cmd_analyze
 

@@ -1,0 +1,311 @@
+"""``ganterp render``: a file's video, made by the show's parts on the file's clock.
+
+Two streaming passes over the audio keep memory bounded whatever the length:
+the first counts the samples and, for the ``seed`` analysis, computes the
+original's spectral change (a few floats per 128 samples); the second drives
+the frames: the seed motion, or the show's analyser and trajectory. The
+generator is called with batches of frames; the writer muxes the input's sound
+under each frame as it goes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F  # noqa: N812 (the usual name)
+
+from live.analysis.inflection import (
+    SEED_SMOOTHING,
+    running_mean_prepended,
+    seed_inflections,
+)
+from live.analysis.spectral import SpectralChangeStream
+from live.audio.decode import AudioDecoder
+from live.errors import AudioFileError
+from live.offline.analysis import SEED_HOP, SEED_NFFT, to_mono
+from live.offline.plan import FrameInputs, from_target, seed_frames
+from live.offline.writer import VideoWriter
+from live.settings import Config
+from models.base import Generator
+
+_BLOCK = 8192
+
+ProgressFn = Callable[[int, int], None]
+"""Called as ``progress(frames done, frames in all)``."""
+
+
+@dataclass
+class RenderReport:
+    """What a render made."""
+
+    path: Path
+    frames: int
+    fps: float
+    duration_s: float
+    analysis: str
+    inflections_s: list[float]
+    generator: str
+    generator_calls: int
+    generate_s: float
+    wall_s: float
+    segments: list[int] = field(default_factory=list)
+
+    @property
+    def realtime_factor(self) -> float:
+        """Audio seconds rendered per wall-clock second."""
+        return self.duration_s / self.wall_s if self.wall_s > 0 else 0.0
+
+
+@dataclass
+class SeedCurve:
+    """The original's analysis of a whole file, computed in one streaming pass."""
+
+    samples: int
+    sample_rate: int
+    curve: np.ndarray
+    points: np.ndarray
+
+
+def first_pass(audio: Path, *, channel: str, threshold: float, absolute: float) -> SeedCurve:
+    """Count the samples and compute the original's curve and inflection columns.
+
+    Raises
+    ------
+    AudioFileError
+        Broken, truncated or empty input.
+    """
+    with AudioDecoder(audio) as decoder:
+        stream = SpectralChangeStream(sample_rate=decoder.sample_rate, nfft=SEED_NFFT, hop=SEED_HOP)
+        parts = []
+        samples = 0
+        for block in decoder:
+            x = to_mono(block, channel)
+            samples += x.shape[0]
+            parts.append(stream.push(x))
+        rate = decoder.sample_rate
+    if samples == 0:
+        raise AudioFileError(f"{audio}: holds no audio samples")
+    change = np.concatenate(parts) if parts else np.zeros(0)
+    peak = float(change.max()) if change.size else 0.0
+    if peak > 0:
+        change = change / peak
+    curve = running_mean_prepended(change, SEED_SMOOTHING) if change.size else np.zeros(1)
+    points = seed_inflections(curve, threshold=threshold, absolute_threshold=absolute)
+    return SeedCurve(samples, rate, curve, points)
+
+
+def live_frames(
+    audio: Path,
+    config: Config,
+    *,
+    channel: str,
+    fps: float,
+    n_frames: int,
+    categories: list[int],
+    z_dim: int,
+    num_classes: int,
+    inflections: list[float],
+) -> Iterator[FrameInputs]:
+    """The show's analysis and trajectory on the file's clock: inputs for each frame.
+
+    Inflection times found are appended to ``inflections`` as they are decided.
+    """
+    from live.analysis.analyzer import Analyzer
+    from live.analysis.inflection import Inflection
+    from live.trajectory import Trajectory
+
+    with AudioDecoder(audio) as decoder:
+        sr = decoder.sample_rate
+        analyzer = Analyzer(sr, config.analysis, config.inflection)
+        trajectory = Trajectory(
+            config.trajectory, z_dim=z_dim, num_classes=num_classes, categories=categories
+        )
+        fed = 0
+        for k in range(n_frames):
+            until = round(k / fps * sr)
+            features, events = [], []
+            while fed < until:
+                block = decoder.read(min(_BLOCK, until - fed))
+                if block.shape[0] == 0:
+                    break
+                f, e = analyzer.process(to_mono(block, channel), fed)
+                features.extend(f)
+                events.extend(e)
+                fed += block.shape[0]
+            inflections.extend(e.time_s for e in events if isinstance(e, Inflection))
+            yield from_target(trajectory.step(features, events))
+
+
+def fit_batch(images: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
+    """Scale generator output to ``size`` (width, height) with its aspect kept; black bars.
+
+    Parameters
+    ----------
+    images : torch.Tensor, shape (B, 3, r, r)
+        Values in [-1, 1].
+    size : (int, int)
+        Output width and height in pixels.
+
+    Returns
+    -------
+    np.ndarray, shape (B, height, width, 3), uint8
+    """
+    width, height = size
+    x = torch.nan_to_num(images.float(), nan=-1.0).clamp(-1.0, 1.0)
+    side = min(width, height)
+    if x.shape[-1] != side:
+        x = F.interpolate(x, size=(side, side), mode="bicubic", align_corners=False).clamp(-1, 1)
+    pixels = ((x + 1.0) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    if (width, height) == (side, side):
+        return pixels
+    out = np.zeros((pixels.shape[0], height, width, 3), dtype=np.uint8)
+    top, left = (height - side) // 2, (width - side) // 2
+    out[:, top : top + side, left : left + side] = pixels
+    return out
+
+
+def render_file(
+    audio: Path,
+    out: Path,
+    config: Config,
+    *,
+    generator: Generator,
+    fps: float = 30.0,
+    size: tuple[int, int] | None = None,
+    analysis: str = "live",
+    channel: str = "mix",
+    batch: int = 8,
+    categories: list[int] | None = None,
+    progress: ProgressFn | None = None,
+) -> RenderReport:
+    """Render ``audio`` into a video at ``out``.
+
+    Parameters
+    ----------
+    audio : Path
+        The sound (any format the decoder reads).
+    out : Path
+        ``.mp4`` (H.264 + AAC) or ``.avi`` (MJPG + PCM).
+    config : Config
+        Analysis, inflection and trajectory settings.
+    generator : Generator
+        What paints.
+    fps : float
+        Video frame rate.
+    size : (int, int), optional
+        Output width and height; default the generator's resolution.
+    analysis : str
+        ``"seed"`` (the original's) or ``"live"`` (the show's).
+    channel : str
+        ``"mix"``, ``"left"`` or ``"right"``.
+    batch : int
+        Frames per generator call.
+    categories : list of int, optional
+        One per segment; default the trajectory's bank.
+    progress : callable, optional
+        See :data:`ProgressFn`.
+
+    Raises
+    ------
+    AudioFileError, RecordError
+        One line each. An interruption (KeyboardInterrupt) or a failure leaves
+        a playable ``NAME.partial.mp4`` (an AVI is deleted), never a file under
+        the final name; the exception is raised again.
+    """
+    from live.trajectory import category_bank
+
+    if analysis not in ("seed", "live"):
+        raise ValueError(f"analysis must be 'seed' or 'live', not '{analysis}'")
+    t_start = time.perf_counter()
+    inflection = config.inflection
+    seed = first_pass(
+        audio,
+        channel=channel,
+        threshold=inflection.threshold,
+        absolute=inflection.absolute_threshold,
+    )
+    duration = seed.samples / seed.sample_rate
+    n_frames = max(1, round(duration * fps))
+    cats = categories or category_bank(
+        config.trajectory.seed, config.trajectory.bank_size, generator.num_classes
+    )
+    inflections: list[float] = []
+    if analysis == "seed":
+        inflections = [float(c) * SEED_HOP / seed.sample_rate for c in seed.points[1:-1]]
+        frames = seed_frames(
+            seed.curve,
+            seed.points,
+            sample_rate=seed.sample_rate,
+            hop=SEED_HOP,
+            fps=fps,
+            n_frames=n_frames,
+            categories=cats,
+            num_classes=generator.num_classes,
+            z_dim=generator.z_dim,
+            truncation=config.trajectory.truncation,
+            seed=config.trajectory.seed,
+        )
+    else:
+        frames = live_frames(
+            audio,
+            config,
+            channel=channel,
+            fps=fps,
+            n_frames=n_frames,
+            categories=cats,
+            z_dim=generator.z_dim,
+            num_classes=generator.num_classes,
+            inflections=inflections,
+        )
+    out_size = size or (generator.resolution, generator.resolution)
+    writer = VideoWriter(out, fps=fps, size=out_size, audio=audio)
+    calls, generate_s, done = 0, 0.0, 0
+    try:
+        while done < n_frames:
+            chunk = [inputs for _, inputs in zip(range(batch), frames, strict=False)]
+            if not chunk:
+                break
+            for group in _same_truncation(chunk):
+                z = torch.from_numpy(np.stack([f.z for f in group]))
+                y = torch.from_numpy(np.stack([f.y for f in group]))
+                t0 = time.perf_counter()
+                with torch.inference_mode():
+                    images = generator(z, y, group[0].truncation)
+                generate_s += time.perf_counter() - t0
+                calls += 1
+                for image in fit_batch(images, out_size):
+                    writer.write(image)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, n_frames)
+    except BaseException:
+        writer.abort()
+        raise
+    path = writer.close()
+    return RenderReport(
+        path=path,
+        frames=writer.frames,
+        fps=fps,
+        duration_s=duration,
+        analysis=analysis,
+        inflections_s=inflections,
+        generator=str(getattr(generator, "status", generator.name)),
+        generator_calls=calls,
+        generate_s=generate_s,
+        wall_s=time.perf_counter() - t_start,
+    )
+
+
+def _same_truncation(chunk: list[FrameInputs]) -> list[list[FrameInputs]]:
+    groups: list[list[FrameInputs]] = []
+    for inputs in chunk:
+        if groups and groups[-1][0].truncation == inputs.truncation:
+            groups[-1].append(inputs)
+        else:
+            groups.append([inputs])
+    return groups

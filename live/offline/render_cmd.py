@@ -1,0 +1,176 @@
+r"""``ganterp render``: the command line, including the original GANterpretations flags.
+
+The original's sample command works with ``python src/run_ganterpreter.py``
+replaced by ``ganterp render``::
+
+    ganterp render --verbose --wav_path=song.wav --output_dir=out \\
+        --inflection_threshold=1e-2 --video_file_name=song.avi \\
+        --selected_categories=419,419,419,107,617,127,730,3
+
+Under the original's flags the defaults are the original's: the ``seed``
+analysis, BigGAN-deep-512 (``--model_type``), truncation 0.2, z seed 0, its
+inflection threshold 0.035; the video plays at ``--fps`` (30) with the sound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+ORIGINAL_FLAGS = (
+    "wav_path",
+    "output_dir",
+    "video_file_name",
+    "model_type",
+    "selected_categories",
+    "inflection_threshold",
+)
+ORIGINAL_THRESHOLD = 0.035
+ORIGINAL_TRUNCATION = 0.2
+MODEL_TYPES = {
+    "biggan-128": "biggan-deep-128",
+    "biggan-256": "biggan-deep-256",
+    "biggan-512": "biggan-deep-512",
+}
+
+
+def add_render_arguments(p: argparse.ArgumentParser) -> None:
+    """The ``render`` command's own flags (settings flags are added by the caller)."""
+    from live.offline.analysis import CHANNELS
+
+    p.add_argument("audio", type=Path, nargs="?", help="audio file (WAV, FLAC, OGG, MP3, …)")
+    p.add_argument("-o", "--output", type=Path, help="video file: .mp4 (H.264 + AAC) or .avi")
+    p.add_argument("--fps", type=float, default=30.0, help="video frame rate (default 30)")
+    p.add_argument("--size", help="video size WIDTHxHEIGHT (default: the generator's)")
+    p.add_argument(
+        "--analysis",
+        choices=("seed", "live"),
+        help="seed: the original's offline inflections and motion; live: the show's (default:"
+        " seed under the original's flags, live otherwise)",
+    )
+    p.add_argument("--channel", choices=CHANNELS, default="mix", help="which channel drives it")
+    p.add_argument("--render-batch", type=int, default=8, help="frames per generator call")
+    o = p.add_argument_group("the original GANterpretations flags")
+    o.add_argument("--wav_path", type=Path, help="audio file (same as AUDIO)")
+    o.add_argument("--output_dir", type=Path, help="folder for the video")
+    o.add_argument("--video_file_name", help="video name in --output_dir (.avi or .mp4)")
+    o.add_argument("--model_type", choices=list(MODEL_TYPES), help="default biggan-512")
+    o.add_argument(
+        "--selected_categories", help="ImageNet indices, comma-separated, one per segment"
+    )
+    o.add_argument("--inflection_threshold", type=float, help="default 0.035")
+    o.add_argument("--verbose", action="store_true", help="log more")
+
+
+def _output(args: argparse.Namespace, audio: Path, original: bool) -> Path:
+    from live.errors import ConfigError
+
+    if args.output is not None:
+        return args.output
+    if original:
+        name = args.video_file_name or f"{audio.stem}.avi"
+        return (args.output_dir or Path.cwd()) / name
+    if args.output_dir is not None or args.video_file_name is not None:
+        return (args.output_dir or Path.cwd()) / (args.video_file_name or f"{audio.stem}.mp4")
+    raise ConfigError("render: say where the video goes: -o OUT.mp4")
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    """Render a video of a file."""
+    import logging
+
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from live.app import make_show_generator, resolve_categories
+    from live.cli import load_from_args
+    from live.display.window import parse_size
+    from live.errors import ConfigError
+    from live.offline.render import render_file
+
+    original = any(getattr(args, flag) is not None for flag in ORIGINAL_FLAGS)
+    if args.verbose:
+        logging.getLogger("ganterp").setLevel(logging.INFO)
+    audio = args.audio or args.wav_path
+    if audio is None:
+        raise ConfigError("render: which audio? give AUDIO or --wav_path")
+    out = _output(args, audio, original)
+    config = load_from_args(args)
+    if original:
+        model = MODEL_TYPES[args.model_type or "biggan-512"]
+        config = replace(
+            config,
+            generator=replace(config.generator, name=model),
+            inflection=replace(
+                config.inflection,
+                threshold=args.inflection_threshold
+                if args.inflection_threshold is not None
+                else ORIGINAL_THRESHOLD,
+            ),
+            trajectory=replace(
+                config.trajectory,
+                truncation=ORIGINAL_TRUNCATION,
+                seed=0,
+                categories=tuple(
+                    int(c) for c in (args.selected_categories or "").split(",") if c.strip()
+                )
+                or config.trajectory.categories,
+            ),
+        )
+    try:
+        size = parse_size(args.size) if args.size else None
+    except ValueError as exc:
+        raise ConfigError(f"--size: {exc}") from None
+    if args.fps <= 0 or args.fps > 240:
+        raise ConfigError(f"--fps must be in (0, 240], not {args.fps}")
+    if args.render_batch < 1:
+        raise ConfigError("--render-batch must be at least 1")
+    analysis = args.analysis or ("seed" if original else "live")
+    config = replace(config, generator=replace(config.generator, batch=args.render_batch))
+    generator = make_show_generator(config)
+    categories = resolve_categories(config, generator) or None
+    print(
+        f"ganterp: rendering {audio} -> {out} ({analysis} analysis,"
+        f" {getattr(generator, 'status', generator.name)}, {args.fps:g} fps)"
+    )
+    with Progress(
+        TextColumn("frames"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        transient=False,
+    ) as bar:
+        task = bar.add_task("render", total=None)
+        try:
+            report = render_file(
+                audio,
+                out,
+                config,
+                generator=generator,
+                fps=args.fps,
+                size=size,
+                analysis=analysis,
+                channel=args.channel,
+                batch=args.render_batch,
+                categories=categories,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        except KeyboardInterrupt:
+            partial = out.with_name(f"{out.stem}.partial{out.suffix}")
+            left = f"a playable partial video is at {partial}" if partial.exists() else "no file"
+            print(f"ganterp: interrupted; {left}", file=sys.stderr)
+            return 130
+    print(
+        f"ganterp: wrote {report.path}: {report.frames} frames at {report.fps:g} fps"
+        f" ({report.duration_s:.1f} s), {len(report.inflections_s)} inflections,"
+        f" {report.generator_calls} generator calls, {report.realtime_factor:.2f}x real time"
+    )
+    return 0
