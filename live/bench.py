@@ -69,8 +69,17 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
         "--music", type=Path, nargs="*", default=[], help="more music for the inflection trade-off"
     )
     p.add_argument(
+        "--render-seconds", type=float, default=180.0, help="length of the track rendered (s)"
+    )
+    p.add_argument(
+        "--render-long-seconds",
+        type=float,
+        default=600.0,
+        help="length of the long track whose render's memory is measured (s)",
+    )
+    p.add_argument(
         "--only",
-        default="analysis,generator,show,display,latency,inflections",
+        default="analysis,generator,show,display,latency,inflections,render",
         help="comma-separated parts to run",
     )
 
@@ -498,6 +507,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         )
     else:
         config = replace(config, generator=replace(config.generator, threads=threads))
+    if "render" in parts:
+        console.print(f"[bold]render[/] ({args.render_seconds:g} s track) …")
+        results["render"] = bench_renders(args, generators, biggan_dirs, workdir, threads)
     if "show" in parts:
         console.print(f"[bold]show[/] ({args.show_seconds:g} s) …")
         results["show"] = bench_show(config, args.show_seconds)
@@ -553,6 +565,56 @@ def cmd_bench(args: argparse.Namespace) -> int:
     args.json.write_text(json.dumps(results, indent=2, default=float))
     console.print(f"saved {args.json}")
     return 0
+
+
+def bench_renders(
+    args: argparse.Namespace,
+    generators: list[str],
+    biggan_dirs: dict[str, str],
+    workdir: Path,
+    threads: int,
+) -> dict[str, Any]:
+    """Render a track with each generator (own processes), and a long one with cppn."""
+    from live.bench_biggan import resolve_bench_weights
+    from live.bench_render import make_track, original_cadence, run_render
+
+    track = make_track(args.render_seconds, workdir)
+    rows = []
+    for name in generators:
+        extra = ["--analysis", "live"]
+        weights = ""
+        if name == "cppn":
+            extra += ["--resolution", "256", "--set", f"generator.threads={threads}"]
+        else:
+            weights = biggan_dirs.get(name) or str(
+                resolve_bench_weights(name, args.weights, workdir)[0]
+            )
+            extra += [
+                "--backend",
+                _names(args.backends)[0],
+                "--precision",
+                _names(args.precisions)[0],
+                "--generator-device",
+                args.generator_device,
+                "--set",
+                f"generator.threads={threads}",
+            ]
+        row = run_render(track, name, weights=weights, extra=extra)
+        row["generator_name"] = name
+        row["calls_per_audio_s"] = row["generator_calls"] / row["duration_s"]
+        row["frames_per_audio_s"] = row["frames"] / row["duration_s"]
+        if name != "cppn":
+            original = original_cadence(
+                Path(weights), seconds=row["duration_s"], sample_rate=44100, threads=threads
+            )
+            row["original"] = original
+            row["generator_time_ratio"] = row["generate_s"] / original["generator_s"]
+        rows.append(row)
+    long_track = make_track(args.render_long_seconds, workdir)
+    long = run_render(
+        long_track, "cppn", weights="", extra=["--analysis", "live", "--resolution", "256"]
+    )
+    return {"track_s": args.render_seconds, "rows": rows, "long": long}
 
 
 def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -663,6 +725,39 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "onset → screen latency",
                 f"median {m['median']:.0f} ms, p95 {m['p95']:.0f} ms",
                 f"{lat['detected']}/{lat['clicks']} clicks; ≤ 100 ms median",
+            )
+        )
+    render = results.get("render")
+    if render:
+        for r in render["rows"]:
+            rows.append(
+                (
+                    f"render {r['generator']}, {render['track_s']:g} s track",
+                    f"{r['realtime_factor']:.2f}x real time",
+                    f"{r['fps']:g} fps, {r['generator_calls']} calls"
+                    f" ({r['calls_per_audio_s']:.2f}/audio s)"
+                    + ("; ≥ 1x for cppn 256 px" if r["generator_name"] == "cppn" else ""),
+                )
+            )
+            if "original" in r:
+                o = r["original"]
+                rows.append(
+                    (
+                        f"render {r['generator_name']} generator time ÷ the original's cadence",
+                        f"{r['generator_time_ratio']:.3f}",
+                        f"{r['generate_s']:.0f} s vs {o['generator_s']:.0f} s"
+                        f" ({o['frames_per_audio_s']:.1f} frames/audio s at"
+                        f" {o['ms_per_frame']['median']:.0f} ms, timed on {o['timed_frames']});"
+                        " ≤ 0.1",
+                    )
+                )
+        long = render["long"]
+        rss = long["peak_rss_mb"]
+        rows.append(
+            (
+                f"render cppn, {long['duration_s']:.0f} s track: peak RSS",
+                f"{rss:.0f} MiB" if rss else "n/a",
+                f"{long['realtime_factor']:.2f}x real time; ≤ 2048 MiB",
             )
         )
     if "peak_rss_mb" in results:

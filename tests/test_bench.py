@@ -30,6 +30,10 @@ def test_bench_runs_every_part_and_writes_json(tmp_path: Path) -> None:
             "6",
             "--sizes",
             "64,128",
+            "--render-seconds",
+            "4",
+            "--render-long-seconds",
+            "5",
         ],
         cwd=tmp_path,
         env=env,
@@ -49,6 +53,11 @@ def test_bench_runs_every_part_and_writes_json(tmp_path: Path) -> None:
     latency = results["latency"]
     assert latency["detected"] >= latency["clicks"] - 1
     assert 0 < latency["latency_ms"]["median"] < 1000
+    render = results["render"]
+    (cppn,) = render["rows"]
+    assert cppn["frames"] == 120 and cppn["realtime_factor"] > 0
+    assert cppn["calls_per_audio_s"] == pytest.approx(30 / 8, rel=0.05)
+    assert render["long"]["duration_s"] == pytest.approx(5.0) and render["long"]["peak_rss_mb"] > 50
     rows = results["inflections"]["rows"]
     assert rows[0]["lookahead_s"] == pytest.approx(0.5805)
     # The table on stdout says the same as the file.
@@ -68,7 +77,11 @@ def test_bench_times_biggan_backends_against_plain_eager(tmp_path: Path) -> None
             "live",
             "bench",
             "--only",
-            "generator,show",
+            "generator,show,render",
+            "--render-seconds",
+            "3",
+            "--render-long-seconds",
+            "3",
             "--generator",
             "biggan-deep-128",
             "--weights",
@@ -108,3 +121,11 @@ def test_bench_times_biggan_backends_against_plain_eager(tmp_path: Path) -> None
     assert all(r["ms_per_frame"]["median"] > 0 and r["first_call_ms"] > 0 for r in rows)
     assert results["show"]["generator"].startswith("biggan-deep-128 eager")
     assert "plain eager" in proc.stdout and "show keyframes/s" in proc.stdout
+    (render,) = results["render"]["rows"]
+    assert render["generator_name"] == "biggan-deep-128" and render["frames"] == 90
+    original = render["original"]
+    assert original["frames_per_audio_s"] == pytest.approx(44100 / 128)
+    assert render["generator_time_ratio"] == pytest.approx(
+        render["generate_s"] / original["generator_s"]
+    )
+    assert "original's cadence" in proc.stdout

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -53,12 +53,27 @@ class RenderReport:
     generator_calls: int
     generate_s: float
     wall_s: float
-    segments: list[int] = field(default_factory=list)
 
     @property
     def realtime_factor(self) -> float:
         """Audio seconds rendered per wall-clock second."""
         return self.duration_s / self.wall_s if self.wall_s > 0 else 0.0
+
+    def to_json(self) -> dict[str, object]:
+        """Plain data for ``--report``."""
+        return {
+            "path": str(self.path),
+            "frames": self.frames,
+            "fps": self.fps,
+            "duration_s": self.duration_s,
+            "analysis": self.analysis,
+            "inflections_s": self.inflections_s,
+            "generator": self.generator,
+            "generator_calls": self.generator_calls,
+            "generate_s": self.generate_s,
+            "wall_s": self.wall_s,
+            "realtime_factor": self.realtime_factor,
+        }
 
 
 @dataclass

@@ -52,6 +52,7 @@ def add_render_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--channel", choices=CHANNELS, default="mix", help="which channel drives it")
     p.add_argument("--render-batch", type=int, default=8, help="frames per generator call")
+    p.add_argument("--report", type=Path, help="also write what was made as JSON here")
     o = p.add_argument_group("the original GANterpretations flags")
     o.add_argument("--wav_path", type=Path, help="audio file (same as AUDIO)")
     o.add_argument("--output_dir", type=Path, help="folder for the video")
@@ -168,6 +169,13 @@ def cmd_render(args: argparse.Namespace) -> int:
             left = f"a playable partial video is at {partial}" if partial.exists() else "no file"
             print(f"ganterp: interrupted; {left}", file=sys.stderr)
             return 130
+    if args.report is not None:
+        import json
+        import resource
+
+        data = report.to_json()
+        data["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        args.report.write_text(json.dumps(data, indent=2))
     print(
         f"ganterp: wrote {report.path}: {report.frames} frames at {report.fps:g} fps"
         f" ({report.duration_s:.1f} s), {len(report.inflections_s)} inflections,"

@@ -3,11 +3,15 @@
 Frame ``k`` covers ``[k / fps, (k + 1) / fps)``; after each frame the writer
 muxes the input's audio up to the frame's end, so sound and picture start at
 t = 0 together and stay interleaved (the file never holds minutes of audio
-waiting for video). ``.mp4`` is H.264 + AAC, written as fragmented MP4 under
-``NAME.partial.mp4`` (playable if the program dies) and renamed when done;
-``.avi`` is Motion JPEG + 16-bit PCM (the original's format, with sound),
-whose partial file is deleted on failure since an AVI without its index does
-not play everywhere.
+waiting for video). ``.mp4`` is H.264 + AAC, written under ``NAME.partial.mp4``
+and renamed when done; an interruption or an error closes it properly, so the
+partial file plays. It is a plain MP4, not a fragmented one, because only a
+plain MP4 carries the edit list that hides AAC's encoder delay: with it the
+sound's duration equals the picture's (fragmented, the sound runs ~2 frames
+long). ``.avi`` is Motion JPEG + 16-bit PCM (the original's format, with
+sound), whose partial file is deleted on failure since an AVI without its
+index does not play everywhere. A killed process can leave an unfinished
+``NAME.partial.mp4``, never a broken file under the final name.
 """
 
 from __future__ import annotations
@@ -80,9 +84,8 @@ class VideoWriter:
         self.partial = partial_name(self.path)
         self.frames = 0
         self.audio_samples = 0
-        options = {"movflags": "frag_keyframe+empty_moov+default_base_moof"} if fmt == "mp4" else {}
         try:
-            self._container = av.open(str(self.partial), mode="w", format=fmt, options=options)
+            self._container = av.open(str(self.partial), mode="w", format=fmt)
         except (OSError, av.error.FFmpegError) as exc:
             raise RecordError(f"cannot write {self.path}: {exc}") from None
         self._video = self._container.add_stream(

@@ -78,6 +78,11 @@ def test_mp4_holds_the_input_sound_in_sync_and_the_right_frames(music, tmp_path,
     assert frames[0].shape == (64, 96, 3)
     assert frames[0][:, :10].max() < 30 and frames[0][:, 20:76].std() > 5  # letterboxed picture
     assert abs(sound.shape[0] / rate - duration) < 1 / 24
+    with av.open(str(report.path)) as c:  # as the container states them
+        durations = [
+            float(st.duration * st.time_base) for st in (c.streams.video[0], c.streams.audio[0])
+        ]
+    assert abs(durations[0] - durations[1]) < 1 / 24, durations
     assert abs(_lag_ms(sound[:, 0], audio.astype(np.float64), rate)) <= 50.0
     assert report.generator_calls == -(-len(frames) // 5)
     assert len(report.inflections_s) == 1  # the one gap
@@ -248,3 +253,13 @@ def test_render_command_errors(tmp_path, music) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "real time" in proc.stdout and (tmp_path / "x.mp4").is_file()
+
+
+def test_an_unusual_sample_rate_is_resampled_for_aac(tmp_path) -> None:
+    rate = 37800
+    tone = 0.4 * np.sin(2 * np.pi * 330 * np.arange(int(1.5 * rate)) / rate)
+    path = write_audio(tmp_path / "odd.wav", tone.astype(np.float32)[:, None], rate)
+    report = render_file(path, tmp_path / "o.mp4", Config(), generator=CppnGenerator(resolution=32))
+    frames, sound, out_rate, *_ = _decode(report.path)
+    assert out_rate == 48000
+    assert abs(sound.shape[0] / out_rate - 1.5) < 1 / 30 and abs(len(frames) - 45) <= 1
