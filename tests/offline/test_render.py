@@ -263,3 +263,20 @@ def test_an_unusual_sample_rate_is_resampled_for_aac(tmp_path) -> None:
     frames, sound, out_rate, *_ = _decode(report.path)
     assert out_rate == 48000
     assert abs(sound.shape[0] / out_rate - 1.5) < 1 / 30 and abs(len(frames) - 45) <= 1
+
+
+def test_render_seed_pass_matches_an_independent_implementation(tmp_path) -> None:
+    """The render's streaming pass makes the published algorithm's decisions, column for column."""
+    from seed_reference import get_inflection_points, reference_curve
+
+    from live.audio.decode import read_all
+
+    audio, _ = sections_with_gaps(SR, lengths=(4.0, 3.0, 5.0), gap=1.0)
+    path = write_audio(tmp_path / "s.wav", audio[:, None], SR)
+    decoded, _ = read_all(path)
+    expected = get_inflection_points(
+        reference_curve(decoded[:, 0].astype(np.float64), SR), 0.01, type="min"
+    )
+    got = first_pass(path, channel="mix", threshold=0.01, absolute=0.08).points
+    assert len(expected) >= 4  # both gaps found, plus the two boundaries
+    np.testing.assert_array_equal(got, expected)
