@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+from ganterp_cli import run_ganterp
 
 from models.biggan.synthetic import tiny_config, tiny_model, write_tiny_model
 
 
-def _run(*args: str, cache: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env["GANTERP_MODELS"] = str(cache)
-    return subprocess.run(
-        [sys.executable, "-m", "live", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def _run(*args: str, cache: Path):
+    return run_ganterp(*args, env={"GANTERP_MODELS": str(cache)}, timeout=120)
 
 
 @pytest.fixture(scope="module")

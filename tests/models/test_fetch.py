@@ -183,9 +183,7 @@ def test_a_failed_fetch_keeps_the_previous_model(server, tmp_path: Path) -> None
 
 
 def test_fetch_command_downloads_a_loadable_model_from_a_mirror(server, tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
+    from ganterp_cli import run_ganterp
 
     from models.biggan.synthetic import write_tiny_model
 
@@ -193,16 +191,9 @@ def test_fetch_command_downloads_a_loadable_model_from_a_mirror(server, tmp_path
     model = write_tiny_model(tmp_path / "src", 128)
     files.content["biggan-deep-128-config.json"] = (model / "config.json").read_bytes()
     files.content["biggan-deep-128-pytorch_model.bin"] = (model / "pytorch_model.bin").read_bytes()
-    env = {**os.environ, "GANTERP_MODELS": str(tmp_path / "cache")}
 
-    def ganterp(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "live", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+    def ganterp(*args: str):
+        return run_ganterp(*args, env={"GANTERP_MODELS": str(tmp_path / "cache")}, timeout=120)
 
     proc = ganterp("models", "fetch", "biggan-deep-128", "--url", url)
     assert proc.returncode == 0, proc.stderr

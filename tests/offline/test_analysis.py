@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from audiofiles import write_audio
+from ganterp_cli import run_ganterp
 from signals import sections_with_gaps
 
 from live.offline.analysis import analyze_signal, to_mono
@@ -79,24 +76,12 @@ def test_channels() -> None:
         to_mono(stereo, "centre")
 
 
-def _ganterp(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    return subprocess.run(
-        [sys.executable, "-m", "live", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_analyze_command_writes_a_readable_plot_and_json(sections, tmp_path) -> None:
     import matplotlib.image
 
     audio, gaps = sections
     path = write_audio(tmp_path / "sections.wav", audio, SR)
-    proc = _ganterp(
+    proc = run_ganterp(
         "analyze",
         str(path),
         "--plot",
@@ -122,9 +107,9 @@ def test_analyze_command_writes_a_readable_plot_and_json(sections, tmp_path) -> 
 
 def test_analyze_command_bad_input_is_one_line(tmp_path) -> None:
     (tmp_path / "noise.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
-    proc = _ganterp("analyze", "noise.wav", cwd=tmp_path)
+    proc = run_ganterp("analyze", "noise.wav", cwd=tmp_path)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("ganterp: error:") and "noise.wav" in lines[0]
-    proc = _ganterp("analyze", "missing.flac", cwd=tmp_path)
+    proc = run_ganterp("analyze", "missing.flac", cwd=tmp_path)
     assert proc.returncode == 2 and "missing.flac" in proc.stderr

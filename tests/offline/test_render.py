@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 from audiofiles import truncate, write_audio
+from ganterp_cli import run_ganterp
 from signals import sections_with_gaps
 
 from live.analysis.inflection import seed_curve, seed_inflections
@@ -191,18 +189,6 @@ def test_bad_inputs_are_one_line(tmp_path, music) -> None:
     del broken
 
 
-def _ganterp(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    return subprocess.run(
-        [sys.executable, "-m", "live", *args],
-        cwd=cwd,
-        env={**base, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 @pytest.mark.slow
 def test_the_original_sample_command_runs(tmp_path) -> None:
     from models.biggan.synthetic import write_tiny_model
@@ -211,7 +197,7 @@ def test_the_original_sample_command_runs(tmp_path) -> None:
     audio, _ = sections_with_gaps(SR, lengths=(1.5, 1.5), gap=0.6)
     wav = write_audio(tmp_path / "song.wav", audio[:, None], SR)
     (tmp_path / "out").mkdir()
-    proc = _ganterp(
+    proc = run_ganterp(
         "render",
         "--verbose",
         f"--wav_path={wav}",
@@ -232,13 +218,13 @@ def test_the_original_sample_command_runs(tmp_path) -> None:
 
 
 def test_render_command_errors(tmp_path, music) -> None:
-    proc = _ganterp("render", str(music[0]), cwd=tmp_path)
+    proc = run_ganterp("render", str(music[0]), cwd=tmp_path)
     assert proc.returncode == 2 and "-o OUT.mp4" in proc.stderr
-    proc = _ganterp("render", str(music[0]), "-o", "x.mov", cwd=tmp_path)
+    proc = run_ganterp("render", str(music[0]), "-o", "x.mov", cwd=tmp_path)
     assert proc.returncode == 2 and ".mp4 or .avi" in proc.stderr
-    proc = _ganterp("render", "-o", "x.mp4", cwd=tmp_path)
+    proc = run_ganterp("render", "-o", "x.mp4", cwd=tmp_path)
     assert proc.returncode == 2 and "which audio" in proc.stderr
-    proc = _ganterp(
+    proc = run_ganterp(
         "render",
         str(music[0]),
         "-o",
