@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from live.audio.devices import DeviceInfo, resolve_device
 from live.audio.jack_source import JackSource
@@ -184,6 +185,57 @@ def preset_loader(base: Config, config_dirs: list[Path] | None = None) -> Callab
     return load
 
 
+def make_control_surfaces(config: Config) -> Callable[[Show], list[Any]] | None:
+    """Return a function that opens the configured OSC input and output for a show.
+
+    A busy or forbidden OSC port is a warning: the show goes on without OSC input.
+
+    Raises
+    ------
+    ConfigError
+        For a malformed ``control.osc_out`` (checked now, not on stage).
+    """
+    from live.control.osc import OscIn, OscOut, parse_target
+
+    c = config.control
+    if c.osc_out:
+        parse_target(c.osc_out)
+    if not c.osc_port and not c.osc_out:
+        return None
+
+    def factory(show: Show) -> list[Any]:
+        surfaces: list[Any] = []
+        if c.osc_port:
+            try:
+                surfaces.append(
+                    OscIn(
+                        c.osc_host,
+                        c.osc_port,
+                        send=show.send,
+                        status=show.status,
+                        class_names=show.generator.class_names,
+                        allow=c.osc_allow,
+                        log_once=show.log_once,
+                    )
+                )
+            except ConfigError as exc:
+                log.warning("%s; the show goes on without OSC input", exc)
+        if c.osc_out:
+            events = show.events
+            surfaces.append(
+                OscOut(
+                    c.osc_out,
+                    events=(lambda: events.drain()) if events is not None else list,
+                    state=show.level_state,
+                    level_hz=c.osc_level_hz,
+                    log_once=show.log_once,
+                )
+            )
+        return surfaces
+
+    return factory
+
+
 def build_show(
     config: Config,
     *,
@@ -218,6 +270,7 @@ def build_show(
         presets(name)
     generator = make_show_generator(config)
     categories = resolve_categories(config, generator)
+    surfaces = make_control_surfaces(config)
     source = make_source(config.audio, clock)
     show: Show = Show(
         config,
@@ -231,5 +284,6 @@ def build_show(
         ),
         apply_preset=presets,
         trace=trace,
+        surfaces=surfaces,
     )
     return show

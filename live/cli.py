@@ -143,6 +143,15 @@ def add_live_arguments(p: argparse.ArgumentParser) -> None:
         help="no window; record instead [display.headless]",
     )
     d.add_argument("--record", type=Path, help="record the show to this MP4 [record.path]")
+    o = p.add_argument_group("remote control")
+    o.add_argument("--osc-port", type=int, help="OSC input port, 0 for none [control.osc_port]")
+    o.add_argument("--osc-host", help="address OSC input binds to [control.osc_host]")
+    o.add_argument(
+        "--osc-allow",
+        type=lambda text: [a.strip() for a in text.split(",") if a.strip()],
+        help="sender addresses accepted, comma-separated [control.osc_allow]",
+    )
+    o.add_argument("--osc-out", help="send events to HOST:PORT [control.osc_out]")
     d.add_argument("--seconds", type=float, help="end the show after this long [show.seconds]")
 
 
@@ -176,6 +185,10 @@ FLAG_SETTINGS: dict[str, tuple[str, str]] = {
     "headless": ("display", "headless"),
     "record": ("record", "path"),
     "seconds": ("show", "seconds"),
+    "osc_port": ("control", "osc_port"),
+    "osc_host": ("control", "osc_host"),
+    "osc_allow": ("control", "osc_allow"),
+    "osc_out": ("control", "osc_out"),
 }
 
 

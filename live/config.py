@@ -166,7 +166,9 @@ def load_config(
     return build(tree, origin="the combined settings")
 
 
-def live_changes(current: Config, layer: Mapping[str, Any]) -> tuple[Config, list[str]]:
+def live_changes(
+    current: Config, layer: Mapping[str, Any], *, origin: str = "the preset"
+) -> tuple[Config, list[str]]:
     """Apply a preset's settings to a running show's configuration.
 
     Only settings declared ``live`` change; the others are returned by name so
@@ -179,7 +181,7 @@ def live_changes(current: Config, layer: Mapping[str, Any]) -> tuple[Config, lis
     ignored : list of str
         ``section.key`` of each setting that cannot change while running.
     """
-    build(layer, origin="the preset")
+    build(layer, origin=origin)
     ignored: list[str] = []
     updates: dict[str, dict[str, Any]] = {}
     for name, values in layer.items():
@@ -190,7 +192,7 @@ def live_changes(current: Config, layer: Mapping[str, Any]) -> tuple[Config, lis
             else:
                 ignored.append(f"{name}.{key}")
     tree = merge(to_tree(current), updates)
-    return build(tree, origin="the preset"), ignored
+    return build(tree, origin=origin), ignored
 
 
 def _toml_value(value: Any) -> str:

@@ -282,7 +282,7 @@ class TrajectorySettings:
         live=False,
     )
     seed: int = setting(
-        0, "Seed of every random choice (z, bank, live=False).", min=0, max=2**31 - 1
+        0, "Seed of every random choice (z, bank).", min=0, max=2**31 - 1, live=False
     )
     z_policy: str = setting(
         "constant",
@@ -459,6 +459,35 @@ class ShowSettings:
 
 
 @dataclass(frozen=True)
+class ControlSettings:
+    """Remote control: OSC in and out."""
+
+    osc_port: int = setting(
+        9000,
+        "UDP port OSC commands are read on; 0 turns OSC input off.",
+        min=0,
+        max=65535,
+        live=False,
+    )
+    osc_host: str = setting(
+        "127.0.0.1",
+        "Address OSC input binds to; 127.0.0.1 accepts only this machine, 0.0.0.0 any.",
+        live=False,
+    )
+    osc_allow: tuple[str, ...] = setting(
+        (),
+        "When bound beyond loopback, the only sender addresses accepted (empty: any).",
+        live=False,
+    )
+    osc_out: str = setting(
+        "", "HOST:PORT that events, levels and the category are sent to; empty: none.", live=False
+    )
+    osc_level_hz: float = setting(
+        20.0, "How often /ganterp/level is sent.", unit="Hz", min=0.5, max=200.0, live=False
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     """Every setting of the program."""
 
@@ -470,6 +499,7 @@ class Config:
     display: DisplaySettings = field(default_factory=DisplaySettings)
     record: RecordSettings = field(default_factory=RecordSettings)
     show: ShowSettings = field(default_factory=ShowSettings)
+    control: ControlSettings = field(default_factory=ControlSettings)
 
 
 SECTIONS: dict[str, type] = typing.get_type_hints(Config)

@@ -66,6 +66,22 @@ class LoadPresetSlot:
     slot: int
 
 
+@dataclass(frozen=True)
+class SetSetting:
+    """Change one live setting, e.g. ``("trajectory", "truncation", 0.6)``."""
+
+    section: str
+    key: str
+    value: object
+
+
+@dataclass(frozen=True)
+class ShowHud:
+    """Show or hide the heads-up display."""
+
+    on: bool
+
+
 Command = (
     NextCategory
     | PreviousCategory
@@ -76,4 +92,6 @@ Command = (
     | Blackout
     | LoadPreset
     | LoadPresetSlot
+    | SetSetting
+    | ShowHud
 )

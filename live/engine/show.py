@@ -16,6 +16,7 @@ import statistics
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from live.analysis.analyzer import Analyzer
 from live.analysis.features import Event
 from live.audio.sources import AudioSource
 from live.clock import Clock
-from live.control.commands import Blackout, Command, Freeze
+from live.control.commands import Blackout, Command, Freeze, SetSetting, ShowHud
 from live.display.compositor import Compositor, Keyframe
 from live.display.hud import HudModel
 from live.display.window import (
@@ -160,6 +161,7 @@ class Show:
         apply_preset: Callable[[str], Config] | None = None,
         trace: bool = False,
         stop_when: Callable[[], bool] | None = None,
+        surfaces: Callable[[Show], list[Any]] | None = None,
     ) -> None:
         self.config = config
         self.source = source
@@ -175,7 +177,10 @@ class Show:
         self._display_commands: DropQueue[Command] = DropQueue(64)
         # Analysis events for a reader that wants them (measurements; OSC out later).
         # Without one, nothing is queued, so no drop is counted for nobody.
-        self.events: DropQueue[Event] | None = DropQueue(4096) if trace else None
+        wants_events = trace or bool(config.control.osc_out)
+        self.events: DropQueue[Event] | None = DropQueue(4096) if wants_events else None
+        self._surfaces_factory = surfaces
+        self.surfaces: list[Any] = []
         self.targets: LatestSlot[GenTarget] = LatestSlot()
         self.frames: LatestSlot[Keyframe] = LatestSlot()
         self.state: LatestSlot[ControlState] = LatestSlot()
@@ -205,7 +210,7 @@ class Show:
     # -- public ---------------------------------------------------------------------------
     def send(self, command: Command) -> None:
         """Queue a command (thread-safe; from keys, OSC, MIDI, tests)."""
-        if isinstance(command, Blackout):
+        if isinstance(command, Blackout | ShowHud):
             self._display_commands.put(command)
         else:
             self.commands.put(command)
@@ -249,6 +254,10 @@ class Show:
             self.source.start()
             self.control.start()
             self.worker.start()
+            if self._surfaces_factory is not None:
+                self.surfaces = self._surfaces_factory(self)
+                for surface in self.surfaces:
+                    surface.start()
             self._loop()
         finally:
             self._shutdown()
@@ -272,9 +281,12 @@ class Show:
 
     # -- commands that belong to the show rather than the trajectory ------------------------
     def _apply_command(self, command: Command) -> bool:
-        """Handle preset recalls on the control thread; True when handled here."""
+        """Handle presets and settings on the control thread; True when handled here."""
         from live.control.commands import LoadPreset, LoadPresetSlot
 
+        if isinstance(command, SetSetting):
+            self._set_setting(command)
+            return True
         name: str | None = None
         if isinstance(command, LoadPresetSlot):
             slots = self.config.show.presets
@@ -297,14 +309,33 @@ class Show:
         except Exception as exc:  # a broken preset file changes nothing
             self.log_once("preset", f"preset '{name}' not applied: {exc}")
             return True
+        self._adopt(new)
+        log.info("preset '%s' applied", name)
+        return True
+
+    def _set_setting(self, command: SetSetting) -> None:
+        from live.config import live_changes
+
+        try:
+            new, ignored = live_changes(
+                self.config, {command.section: {command.key: command.value}}, origin="a command"
+            )
+        except Exception as exc:  # an invalid value changes nothing
+            self.log_once("set", f"{command.section}.{command.key} not changed: {exc}")
+            return
+        if ignored:
+            self.log_once("set", f"{', '.join(ignored)} cannot change during a show")
+            return
+        self._adopt(new)
+
+    def _adopt(self, new: Config) -> None:
+        """Make new live settings take effect (control thread)."""
         self.config = new
         self.trajectory.set_settings(new.trajectory)
         self.analyzer.apply_settings(new.analysis)
         if new.inflection != self.analyzer.inflection_settings:
             self.analyzer.apply_inflection_settings(new.inflection)
         self.compositor.crossfade = new.display.crossfade
-        log.info("preset '%s' applied", name)
-        return True
 
     # -- the display loop -------------------------------------------------------------------
     def _handle(self, action: object) -> None:
@@ -323,6 +354,8 @@ class Show:
         elif isinstance(action, Blackout):
             self._blackout = action.on
             self.compositor.set_blackout(action.on)
+        elif isinstance(action, ShowHud):
+            self.hud_on = action.on
         else:
             self.send(action)  # type: ignore[arg-type]
 
@@ -464,7 +497,44 @@ class Show:
         )
 
     # -- shutting down ----------------------------------------------------------------------
+    def status(self) -> list[Any]:
+        """The show's state as OSC arguments (thread-safe; for ``/ganterp/status``).
+
+        Returns
+        -------
+        list
+            Category index and name, next category's name, tempo (BPM),
+            inflections so far, frozen, blackout and HUD (0 or 1).
+        """
+        state, _ = self.state.get()
+        t = state.target if state is not None else None
+        f = state.features if state is not None else None
+        return [
+            int(t.category) if t else -1,
+            self.class_names[t.category] if t else "",
+            self.class_names[t.upcoming] if t else "",
+            float(f.bpm) if f else 0.0,
+            int(t.inflections) if t else 0,
+            int(bool(t and t.frozen)),
+            int(self._blackout),
+            int(self.hud_on),
+        ]
+
+    def level_state(self) -> tuple[float, float, float, float, int, str] | None:
+        """Level, band levels (0-1), category index and name, for OSC out (thread-safe)."""
+        state, _ = self.state.get()
+        if state is None or state.target is None:
+            return None
+        f, t = state.features, state.target
+        low, mid, high = f.bands if f else (0.0, 0.0, 0.0)
+        return (f.level if f else 0.0, low, mid, high, t.category, self.class_names[t.category])
+
     def _shutdown(self) -> None:
+        for surface in self.surfaces:
+            try:
+                surface.stop()
+            except Exception as exc:
+                log.warning("could not stop %s: %s", type(surface).__name__, exc)
         if self._started_at is not None and self._ended_at is None:  # interrupted (Ctrl-C)
             self._ended_at = self.clock.now()
             self.report.seconds = self._ended_at - self._started_at

@@ -1,0 +1,276 @@
+"""OSC in and out over real UDP on 127.0.0.1, with python-osc and with liblo's tools."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from audiofiles import write_audio
+from displays import KeepFrames
+from pythonosc.osc_packet import OscPacket
+from pythonosc.udp_client import SimpleUDPClient
+from signals import sections_with_gaps
+
+from live.app import make_control_surfaces, preset_loader
+from live.audio.sources import FileSource
+from live.clock import MonotonicClock
+from live.control.commands import (
+    Blackout,
+    Freeze,
+    JumpToCategory,
+    LoadPreset,
+    NextCategory,
+    PreviousCategory,
+    ReseedZ,
+    SetCategories,
+    SetSetting,
+    ShowHud,
+)
+from live.control.osc import OscIn, osc_message
+from live.control.osc_map import OscArgError, osc_addresses
+from live.engine.show import Show
+from live.engine.stats import LogOnce
+from live.settings import Config
+from models.classes import load_class_names
+from models.cppn import CppnGenerator
+
+SR = 22050
+NAMES = load_class_names()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- the table, without sockets -------------------------------------------------------------
+
+
+def test_every_example_parses_and_bad_arguments_are_refused() -> None:
+    table = osc_addresses(NAMES)
+    assert len({a.path for a in table}) == len(table)
+    for a in table:
+        a.parse(a.example)  # valid
+    by_path = {a.path: a for a in table}
+    bad = [
+        ("/ganterp/category/next", (1,)),
+        ("/ganterp/category/jump", ("no such animal at all",)),
+        ("/ganterp/freeze", (2,)),
+        ("/ganterp/preset/load", (12,)),
+        ("/ganterp/set/trajectory/truncation", (5.0,)),
+        ("/ganterp/set/trajectory/truncation", ("high",)),
+        ("/ganterp/set/trajectory/z_policy", ("sometimes",)),
+        ("/ganterp/set/display/crossfade", (0.5,)),
+        ("/ganterp/category/list", ()),
+    ]
+    for path, args in bad:
+        with pytest.raises(OscArgError):
+            by_path[path].parse(args)
+    with pytest.raises(OscArgError, match="expected 1 argument"):
+        by_path["/ganterp/set/trajectory/truncation"].parse((0.3, 0.4))
+
+
+def _osc_in(sent: list, allow: tuple[str, ...] = ()) -> OscIn:
+    import logging
+
+    return OscIn(
+        "127.0.0.1",
+        0,
+        send=sent.append,
+        status=lambda: [1, "x"],
+        class_names=NAMES,
+        allow=allow,
+        log_once=LogOnce(logging.getLogger("test"), MonotonicClock(), 60.0),
+    )
+
+
+def test_garbage_changes_nothing_and_raises_nothing() -> None:
+    sent: list = []
+    osc = _osc_in(sent)
+    rng = random.Random(1)
+    good = osc_message("/ganterp/set/trajectory/truncation", 0.5)
+    for _ in range(3000):
+        kind = rng.randrange(4)
+        if kind == 0:
+            data = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 64)))
+        elif kind == 1:
+            data = bytearray(good)
+            data[rng.randrange(len(data))] = rng.randrange(256)
+            data = bytes(data)
+        elif kind == 2:
+            data = good[: rng.randrange(len(good))]
+        else:
+            data = osc_message(f"/ganterp/{rng.choice(['x', 'set/a/b', 'freeze'])}", "?")
+        osc.handle(data, ("127.0.0.1", 5))
+    assert osc.counters.rejected > 2000
+    assert all(isinstance(c, SetSetting) and 0.02 <= c.value <= 1 for c in sent)
+    osc.stop()
+
+
+def test_allow_list_refuses_other_senders() -> None:
+    sent: list = []
+    osc = _osc_in(sent, allow=("10.9.8.7",))
+    osc.handle(osc_message("/ganterp/category/next"), ("127.0.0.1", 5))
+    osc.handle(osc_message("/ganterp/category/next"), ("10.9.8.7", 5))
+    assert osc.counters.refused_senders == 1 and sent == [NextCategory()]
+    osc.stop()
+
+
+# -- a running show -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def music(tmp_path_factory) -> Path:
+    audio, _ = sections_with_gaps(SR, lengths=(2.0, 2.0), gap=0.5)
+    return write_audio(tmp_path_factory.mktemp("m") / "m.wav", audio, SR)
+
+
+@pytest.fixture
+def show(music) -> Iterator[tuple[Show, int, int]]:
+    port, out_port = free_port(), free_port()
+    c = Config()
+    config = replace(
+        c,
+        audio=replace(c.audio, input=str(music), loop=True),
+        display=replace(c.display, headless=True, fps=30.0),
+        show=replace(c.show, seconds=60.0),
+        control=replace(
+            c.control, osc_port=port, osc_out=f"127.0.0.1:{out_port}", osc_level_hz=50.0
+        ),
+    )
+    clock = MonotonicClock()
+    s = Show(
+        config,
+        source=FileSource(music, clock=clock, loop=True),
+        generator=CppnGenerator(resolution=32),
+        display=KeepFrames(),
+        clock=clock,
+        apply_preset=preset_loader(config),
+        surfaces=make_control_surfaces(config),
+    )
+    thread = threading.Thread(target=s.run, daemon=True)
+    thread.start()
+    _wait(lambda: bool(s.surfaces) and s.state.get()[0] is not None, "the show to start")
+    yield s, port, out_port
+    s.quit()
+    thread.join(timeout=10)
+
+
+def _wait(condition: Callable[[], bool], what: str, timeout: float = 3.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _effect(show: Show, before: dict) -> dict[type, Callable[[object], bool]]:
+    """For each kind of command, how to see that it took effect."""
+    t = show.trajectory
+    return {
+        NextCategory: lambda c: t.segment == before["segment"] + 1,
+        PreviousCategory: lambda c: t.segment == max(before["segment"] - 1, 0),
+        JumpToCategory: lambda c: show.state.get()[0].target.category == c.index,
+        SetCategories: lambda c: tuple(t.categories) == c.indices,
+        ReseedZ: lambda c: not np.array_equal(t._z_to, before["z_to"]),
+        Freeze: lambda c: t.frozen == c.on,
+        Blackout: lambda c: show._blackout == c.on,
+        ShowHud: lambda c: show.hud_on == c.on,
+        LoadPreset: lambda c: show.config.trajectory.z_policy == "per-inflection",
+        SetSetting: lambda c: _same(getattr(getattr(show.config, c.section), c.key), c.value),
+    }
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal, with OSC's 32-bit floats allowed their rounding."""
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) <= 1e-6 * max(1.0, abs(b))
+    return a == b
+
+
+@pytest.mark.slow
+def test_every_documented_address_changes_what_it_says(show) -> None:
+    s, port, _ = show
+    client = SimpleUDPClient("127.0.0.1", port)
+    for address in osc_addresses(NAMES):
+        command = address.parse(address.example)
+        before = {"segment": s.trajectory.segment, "z_to": s.trajectory._z_to.copy()}
+        check = _effect(s, before)[type(command)]
+        client.send_message(address.path, list(address.example))
+        _wait(lambda c=command, ok=check: ok(c), f"{address.path} {address.example}")
+    osc_in = s.surfaces[0]
+    assert osc_in.counters.rejected == 0
+
+
+@pytest.mark.slow
+def test_status_reply_and_events_out(show) -> None:
+    s, port, out_port = show
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", out_port))
+    listener.settimeout(2.0)
+    # The category is sent when it changes: change it now that someone listens.
+    SimpleUDPClient("127.0.0.1", port).send_message("/ganterp/category/jump", ["volcano"])
+    seen: dict[str, list] = {}
+    end = time.monotonic() + 3.0
+    while time.monotonic() < end and not {"/ganterp/level", "/ganterp/category"} <= seen.keys():
+        data, _ = listener.recvfrom(65535)
+        for m in OscPacket(data).messages:
+            seen.setdefault(m.message.address, list(m.message.params))
+    assert len(seen["/ganterp/level"]) == 4 and all(0 <= v <= 1 for v in seen["/ganterp/level"])
+    index, name = seen["/ganterp/category"]
+    assert (index, name) == (980, "volcano")
+    # /ganterp/status answers the sender.
+    asker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    asker.bind(("127.0.0.1", 0))
+    asker.settimeout(2.0)
+    asker.sendto(osc_message("/ganterp/status"), ("127.0.0.1", port))
+    reply = OscPacket(asker.recvfrom(65535)[0]).messages[0].message
+    assert reply.address == "/ganterp/status"
+    assert reply.params[0] == s.state.get()[0].target.category or reply.params[0] >= 0
+    assert len(reply.params) == 8
+    listener.close()
+    asker.close()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not shutil.which("oscsend"), reason="needs liblo-tools (oscsend, oscdump)")
+def test_liblo_tools_drive_the_show_and_hear_it(show) -> None:
+    s, port, out_port = show
+    subprocess.run(
+        ["oscsend", "localhost", str(port), "/ganterp/set/trajectory/truncation", "f", "0.73"],
+        check=True,
+        timeout=10,
+    )
+    subprocess.run(["oscsend", "localhost", str(port), "/ganterp/hud", "T"], check=True, timeout=10)
+    _wait(lambda: abs(s.config.trajectory.truncation - 0.73) < 1e-6 and s.hud_on, "oscsend")
+    dump = subprocess.Popen(["oscdump", str(out_port)], stdout=subprocess.PIPE, text=True)
+    try:
+        lines: list[str] = []
+        reader = threading.Thread(
+            target=lambda: lines.extend(dump.stdout.readline() for _ in range(20)), daemon=True
+        )
+        reader.start()
+        reader.join(timeout=5.0)
+    finally:
+        dump.kill()
+    assert any("/ganterp/level ffff" in line for line in lines), lines[:5]
+
+
+def test_readme_lists_exactly_the_address_table() -> None:
+    from live.control.osc_map import markdown_table
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("<!-- osc-table")
+    block = readme[readme.index("\n", start) + 1 : readme.index("<!-- /osc-table -->")]
+    assert block == markdown_table(NAMES)
