@@ -143,6 +143,12 @@ def add_live_arguments(p: argparse.ArgumentParser) -> None:
         help="no window; record instead [display.headless]",
     )
     d.add_argument("--record", type=Path, help="record the show to this MP4 [record.path]")
+    d.add_argument(
+        "--visual-delay",
+        type=float,
+        metavar="MS",
+        help="show the picture this much later [display.visual_delay_ms]",
+    )
     o = p.add_argument_group("remote control")
     o.add_argument("--osc-port", type=int, help="OSC input port, 0 for none [control.osc_port]")
     o.add_argument("--osc-host", help="address OSC input binds to [control.osc_host]")
@@ -185,6 +191,7 @@ FLAG_SETTINGS: dict[str, tuple[str, str]] = {
     "headless": ("display", "headless"),
     "record": ("record", "path"),
     "seconds": ("show", "seconds"),
+    "visual_delay": ("display", "visual_delay_ms"),
     "osc_port": ("control", "osc_port"),
     "osc_host": ("control", "osc_host"),
     "osc_allow": ("control", "osc_allow"),

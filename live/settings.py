@@ -401,6 +401,25 @@ class DisplaySettings:
     crossfade: bool = setting(
         True, "Cross-fade between keyframes so motion stays smooth when the generator is slow."
     )
+    blackout_s: float = setting(
+        1.0, "Time a fade to black (and back) takes.", unit="s", min=0.05, max=30.0
+    )
+    brightness: float = setting(
+        0.0, "Added light: -1 is black, 1 is white, 0 leaves the picture alone.", min=-1.0, max=1.0
+    )
+    contrast: float = setting(
+        1.0, "Gain around mid-grey: 0 is flat grey, 1 leaves the picture alone.", min=0.0, max=4.0
+    )
+    hue_shift_deg: float = setting(
+        0.0, "Turn every hue by this much.", unit="degrees", min=-180.0, max=180.0
+    )
+    visual_delay_ms: float = setting(
+        0.0,
+        "Show the picture this much later, to meet sound that reaches the audience late.",
+        unit="ms",
+        min=0.0,
+        max=2000.0,
+    )
 
 
 @dataclass(frozen=True)

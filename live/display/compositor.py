@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from live.display.effects import PostEffects
+
 #: Longest cross-fade, seconds: a slow generator is not hidden beyond this.
 MAX_FADE_S = 0.5
 
@@ -76,6 +78,8 @@ class Compositor:
     lead_s : float
         How far a fade has progressed on the first frame after a keyframe arrives,
         seconds: one display period, so that the first frame already shows it.
+    effects : PostEffects, optional
+        Brightness, contrast and hue, applied before the blackout.
     """
 
     def __init__(
@@ -85,8 +89,10 @@ class Compositor:
         crossfade: bool = True,
         blackout_fade_s: float = 1.0,
         lead_s: float = 0.0,
+        effects: PostEffects | None = None,
     ) -> None:
         self.size = size
+        self.effects = effects
         self.lead_s = max(0.0, float(lead_s))
         self.crossfade = crossfade
         self.blackout_fade_s = max(float(blackout_fade_s), 1e-3)
@@ -142,6 +148,8 @@ class Compositor:
                 ).astype(np.uint8)
         # The next cross-fade starts from the picture itself, not its dimmed copy.
         self._last_out = out
+        if self.effects is not None:
+            out = self.effects.apply(out)  # before the blackout, so black stays black
         if self._black > 0:
             keep = round((1.0 - self._black) * 256)
             out = ((out.astype(np.uint16) * keep) >> 8).astype(np.uint8)

@@ -26,6 +26,7 @@ from live.audio.sources import AudioSource
 from live.clock import Clock
 from live.control.commands import Blackout, Command, Freeze, SetSetting, ShowHud
 from live.display.compositor import Compositor, Keyframe
+from live.display.effects import FrameDelay, PostEffects
 from live.display.hud import HudModel
 from live.display.window import (
     Display,
@@ -193,10 +194,15 @@ class Show:
         self._recorder_factory = recorder_factory
         self._apply_preset = apply_preset
         self.recorder: Recorder | None = None
+        d = config.display
+        self.effects = PostEffects(d.brightness, d.contrast, d.hue_shift_deg)
+        self.delay = FrameDelay(d.visual_delay_ms / 1000.0)
         self.compositor = Compositor(
             (generator.resolution, generator.resolution),
-            crossfade=config.display.crossfade,
-            lead_s=1.0 / config.display.fps,
+            crossfade=d.crossfade,
+            blackout_fade_s=d.blackout_s,
+            lead_s=1.0 / d.fps,
+            effects=self.effects,
         )
         self.hud_on = config.display.hud
         self._quit = threading.Event()
@@ -335,7 +341,11 @@ class Show:
         self.analyzer.apply_settings(new.analysis)
         if new.inflection != self.analyzer.inflection_settings:
             self.analyzer.apply_inflection_settings(new.inflection)
-        self.compositor.crossfade = new.display.crossfade
+        d = new.display
+        self.compositor.crossfade = d.crossfade
+        self.compositor.blackout_fade_s = d.blackout_s
+        self.effects.set(d.brightness, d.contrast, d.hue_shift_deg)
+        self.delay.delay_s = d.visual_delay_ms / 1000.0
 
     # -- the display loop -------------------------------------------------------------------
     def _handle(self, action: object) -> None:
@@ -423,12 +433,14 @@ class Show:
         hud = None
         if self.hud_on:
             hud = self._hud(state, now - flashes.beat_at, now - flashes.inflection_at)
-        self.display.present(composite.image, hud)
+        picture = composite.image
+        # The screen may be delayed to meet late sound; the recording keeps its own sync.
+        self.display.present(self.delay.push(now, picture), hud)
         presented = self.clock.now()
         self.display_rate.tick()
         self.report.frames_presented += 1
         if self.recorder is not None:
-            self.recorder.offer(presented, composite.image)
+            self.recorder.offer(presented, picture)
         if self.trace:
             kf = composite.keyframe
             self.report.trace.append(
