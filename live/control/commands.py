@@ -82,6 +82,18 @@ class ShowHud:
     on: bool
 
 
+@dataclass(frozen=True)
+class TapTempo:
+    """A tap of the beat (``at``: show-clock time, filled in when it is queued)."""
+
+    at: float = -1.0
+
+
+@dataclass(frozen=True)
+class ReleaseTempo:
+    """Give the beat back to the tracker."""
+
+
 Command = (
     NextCategory
     | PreviousCategory
@@ -94,4 +106,6 @@ Command = (
     | LoadPresetSlot
     | SetSetting
     | ShowHud
+    | TapTempo
+    | ReleaseTempo
 )

@@ -26,10 +26,12 @@ from live.control.commands import (
     LoadPresetSlot,
     NextCategory,
     PreviousCategory,
+    ReleaseTempo,
     ReseedZ,
     SetCategories,
     SetSetting,
     ShowHud,
+    TapTempo,
 )
 from live.settings import SECTIONS, SettingError, coerce, section_fields
 
@@ -235,6 +237,20 @@ def osc_addresses(class_names: Sequence[str]) -> list[OscAddress]:
             "recall a preset by name, or slot 1-9",
             ("club",),
             _preset,
+        ),
+        OscAddress(
+            f"{PREFIX}/tempo/tap",
+            "",
+            "tap the beat; from the second tap it replaces the tracker's",
+            (),
+            _none(TapTempo),
+        ),
+        OscAddress(
+            f"{PREFIX}/tempo/release",
+            "",
+            "give the beat back to the tracker",
+            (),
+            _none(ReleaseTempo),
         ),
     ]
     from live.settings import Config

@@ -19,7 +19,9 @@ from live.control.commands import (
     Freeze,
     LoadPresetSlot,
     NextCategory,
+    ReleaseTempo,
     ReseedZ,
+    TapTempo,
 )
 from live.display.hud import HudModel, HudPainter
 from live.errors import DisplayError
@@ -62,6 +64,8 @@ KEYS: dict[str, Action] = {
     "r": ReseedZ(),
     "b": ToggleBlackout(),
     "p": ToggleFreeze(),
+    "t": TapTempo(),
+    "y": ReleaseTempo(),
     **{str(n): LoadPresetSlot(n) for n in range(1, 10)},
 }
 

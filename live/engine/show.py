@@ -24,7 +24,16 @@ from live.analysis.analyzer import Analyzer
 from live.analysis.features import Event
 from live.audio.sources import AudioSource
 from live.clock import Clock
-from live.control.commands import Blackout, Command, Freeze, SetSetting, ShowHud
+from live.control.commands import (
+    Blackout,
+    Command,
+    Freeze,
+    ReleaseTempo,
+    SetSetting,
+    ShowHud,
+    TapTempo,
+)
+from live.control.tap import TapTempo as TapClock
 from live.display.compositor import Compositor, Keyframe
 from live.display.effects import FrameDelay, PostEffects
 from live.display.hud import HudModel
@@ -181,6 +190,7 @@ class Show:
         wants_events = trace or bool(config.control.osc_out)
         self.events: DropQueue[Event] | None = DropQueue(4096) if wants_events else None
         self._surfaces_factory = surfaces
+        self.tap = TapClock()
         self.surfaces: list[Any] = []
         self.targets: LatestSlot[GenTarget] = LatestSlot()
         self.frames: LatestSlot[Keyframe] = LatestSlot()
@@ -216,6 +226,8 @@ class Show:
     # -- public ---------------------------------------------------------------------------
     def send(self, command: Command) -> None:
         """Queue a command (thread-safe; from keys, OSC, MIDI, tests)."""
+        if isinstance(command, TapTempo) and command.at < 0:
+            command = TapTempo(self.clock.now())  # the moment of the tap, not of its handling
         if isinstance(command, Blackout | ShowHud):
             self._display_commands.put(command)
         else:
@@ -243,6 +255,7 @@ class Show:
             period_s=cfg.analysis.hops_per_wake * analyzer.hop / ring.sample_rate,
             log_once=self.log_once,
             apply_command=self._apply_command,
+            beats=self.tap.filter,
         )
         self.worker = GeneratorWorker(
             generator=self.generator,
@@ -292,6 +305,13 @@ class Show:
 
         if isinstance(command, SetSetting):
             self._set_setting(command)
+            return True
+        if isinstance(command, TapTempo):
+            ring = self.source.ring
+            self.tap.tap(ring.frame_at(command.at) / ring.sample_rate)
+            return True
+        if isinstance(command, ReleaseTempo):
+            self.tap.release()
             return True
         name: str | None = None
         if isinstance(command, LoadPresetSlot):

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +30,11 @@ from live.trajectory import GenTarget, Trajectory
 from models.base import Generator
 
 log = logging.getLogger("ganterp.engine")
+
+BeatFilter = Callable[
+    [Sequence[AudioFeatures], Sequence[Event]], tuple[list[AudioFeatures], list[Event]]
+]
+"""Replaces beats in a step's hops and events (tap tempo)."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,9 @@ class ControlLoop:
         period_s: float,
         log_once: LogOnce,
         apply_command: Callable[[Command], bool] | None = None,
+        beats: BeatFilter | None = None,
     ) -> None:
+        self.beats = beats
         self.reader = reader
         self.analyzer = analyzer
         self.trajectory = trajectory
@@ -173,6 +180,8 @@ class ControlLoop:
                 applied = True
             except Exception as exc:
                 self.log_once("command", f"command {command!r} not applied: {exc}")
+        if self.beats is not None:  # tapped beats replace the tracker's
+            features, events = self.beats(features, events)
         target = None
         previous, version = self.targets.get()
         if features or applied or version == 0:

@@ -30,10 +30,12 @@ from live.control.commands import (
     LoadPreset,
     NextCategory,
     PreviousCategory,
+    ReleaseTempo,
     ReseedZ,
     SetCategories,
     SetSetting,
     ShowHud,
+    TapTempo,
 )
 from live.control.osc import OscIn, osc_message
 from live.control.osc_map import OscArgError, osc_addresses
@@ -188,6 +190,8 @@ def _effect(show: Show, before: dict) -> dict[type, Callable[[object], bool]]:
         Blackout: lambda c: show._blackout == c.on,
         ShowHud: lambda c: show.hud_on == c.on,
         LoadPreset: lambda c: show.config.trajectory.z_policy == "per-inflection",
+        TapTempo: lambda c: len(show.tap.taps) == len(before["taps"]) + 1,
+        ReleaseTempo: lambda c: not show.tap.active and not show.tap.taps,
         SetSetting: lambda c: _same(getattr(getattr(show.config, c.section), c.key), c.value),
     }
 
@@ -205,7 +209,11 @@ def test_every_documented_address_changes_what_it_says(show) -> None:
     client = SimpleUDPClient("127.0.0.1", port)
     for address in osc_addresses(NAMES):
         command = address.parse(address.example)
-        before = {"segment": s.trajectory.segment, "z_to": s.trajectory._z_to.copy()}
+        before = {
+            "segment": s.trajectory.segment,
+            "z_to": s.trajectory._z_to.copy(),
+            "taps": list(s.tap.taps),
+        }
         check = _effect(s, before)[type(command)]
         client.send_message(address.path, list(address.example))
         _wait(lambda c=command, ok=check: ok(c), f"{address.path} {address.example}")
@@ -279,3 +287,15 @@ def test_readme_lists_exactly_the_address_table() -> None:
     start = readme.index("<!-- osc-table")
     block = readme[readme.index("\n", start) + 1 : readme.index("<!-- /osc-table -->")]
     assert block == markdown_table(NAMES)
+
+
+@pytest.mark.slow
+def test_tapped_tempo_takes_over_in_a_running_show(show) -> None:
+    s, port, _ = show
+    client = SimpleUDPClient("127.0.0.1", port)
+    for _ in range(3):
+        client.send_message("/ganterp/tempo/tap", [])
+        time.sleep(0.4)
+    _wait(lambda: abs(s.status()[3] - 150.0) < 5.0, "the tapped 150 BPM in the status")
+    client.send_message("/ganterp/tempo/release", [])
+    _wait(lambda: not s.tap.active, "the release")
