@@ -165,28 +165,47 @@ def make_recorder_factory(
     return factory
 
 
-def preset_loader(base: Config, config_dirs: list[Path] | None = None) -> Callable[[str], Config]:
-    """Return ``name -> config``: the start-up settings with that preset's live settings.
+class PresetLoader:
+    """``name -> config``: the start-up settings with that preset's live settings.
 
     Every recall starts from ``base``, so a preset brings back the same look
-    whichever preset came before it. Loaded presets are kept.
-    """
-    loaded: dict[str, Config] = {}
+    whichever preset came before it. Loaded presets are kept until asked
+    ``fresh`` (their file was edited).
 
-    def load(name: str) -> Config:
-        if name not in loaded:
-            path = find_preset(name, config_dirs)
-            new, ignored = live_changes(base, read_toml(path))
+    Parameters
+    ----------
+    base : Config
+        The start-up settings.
+    config_dirs : list of Path, optional
+        Where presets are looked for (default: the user's, then the shipped ones).
+    """
+
+    def __init__(self, base: Config, config_dirs: list[Path] | None = None) -> None:
+        self.base = base
+        self.config_dirs = config_dirs
+        self._loaded: dict[str, Config] = {}
+
+    def path(self, name: str) -> Path:
+        """The file of preset ``name``."""
+        return find_preset(name, self.config_dirs)
+
+    def __call__(self, name: str, fresh: bool = False) -> Config:
+        """Load preset ``name`` (from its file again when ``fresh``)."""
+        if fresh or name not in self._loaded:
+            new, ignored = live_changes(self.base, read_toml(self.path(name)))
             if ignored:
                 log.warning("preset '%s': %s cannot change during a show", name, ", ".join(ignored))
-            loaded[name] = new
-        return loaded[name]
+            self._loaded[name] = new
+        return self._loaded[name]
 
-    return load
+
+def preset_loader(base: Config, config_dirs: list[Path] | None = None) -> PresetLoader:
+    """A :class:`PresetLoader` for ``base``."""
+    return PresetLoader(base, config_dirs)
 
 
 def make_control_surfaces(config: Config) -> Callable[[Show], list[Any]] | None:
-    """Return a function that opens the configured OSC input and output for a show.
+    """Return a function that opens a show's OSC input and output and its preset watcher.
 
     A busy or forbidden OSC port is a warning: the show goes on without OSC input.
 
@@ -196,11 +215,12 @@ def make_control_surfaces(config: Config) -> Callable[[Show], list[Any]] | None:
         For a malformed ``control.osc_out`` (checked now, not on stage).
     """
     from live.control.osc import OscIn, OscOut, parse_target
+    from live.control.watch import PresetWatcher
 
     c = config.control
     if c.osc_out:
         parse_target(c.osc_out)
-    if not c.osc_port and not c.osc_out:
+    if not c.osc_port and not c.osc_out and not config.show.watch_presets:
         return None
 
     def factory(show: Show) -> list[Any]:
@@ -231,6 +251,8 @@ def make_control_surfaces(config: Config) -> Callable[[Show], list[Any]] | None:
                     log_once=show.log_once,
                 )
             )
+        if config.show.watch_presets:
+            surfaces.append(PresetWatcher(lambda: show.active_preset, show.send))
         return surfaces
 
     return factory

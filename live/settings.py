@@ -467,6 +467,16 @@ class ShowSettings:
     presets: tuple[str, ...] = setting(
         ("ambient", "club", "speech"), "Presets recalled by the keys 1 to 9, in order.", live=False
     )
+    preset_fade_s: float = setting(
+        2.0,
+        "Time a preset change glides over (numbers move in a straight line); 0 cuts.",
+        unit="s",
+        min=0.0,
+        max=60.0,
+    )
+    watch_presets: bool = setting(
+        True, "Apply the active preset again when its file is edited and saved.", live=False
+    )
     log_interval_s: float = setting(
         5.0,
         "How often the same warning may be logged again.",

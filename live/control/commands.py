@@ -53,10 +53,18 @@ class Blackout:
 
 
 @dataclass(frozen=True)
-class LoadPreset:
-    """Recall a preset by name."""
+class SavePreset:
+    """Keep the show's live settings as preset ``name`` (in the user's presets)."""
 
     name: str
+
+
+@dataclass(frozen=True)
+class LoadPreset:
+    """Recall a preset by name (``reload``: read its file again, it was edited)."""
+
+    name: str
+    reload: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,4 +116,5 @@ Command = (
     | ShowHud
     | TapTempo
     | ReleaseTempo
+    | SavePreset
 )

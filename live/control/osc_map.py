@@ -28,6 +28,7 @@ from live.control.commands import (
     PreviousCategory,
     ReleaseTempo,
     ReseedZ,
+    SavePreset,
     SetCategories,
     SetSetting,
     ShowHud,
@@ -137,6 +138,14 @@ def _preset(args: tuple[Any, ...]) -> Command:
     raise OscArgError(f"expected a preset name or a slot 1-9, got {value!r}")
 
 
+def _save(args: tuple[Any, ...]) -> Command:
+    _arity(args, 1)
+    name = args[0]
+    if not isinstance(name, str) or not name or not all(c.isalnum() or c in "-_" for c in name):
+        raise OscArgError(f"expected a preset name of letters, digits, '-' and '_', got {name!r}")
+    return SavePreset(name)
+
+
 def _setting(section: str, key: str, f: dataclasses.Field[Any], hint: Any):
     def parse(args: tuple[Any, ...]) -> Command:
         if typing.get_origin(hint) is tuple:
@@ -237,6 +246,13 @@ def osc_addresses(class_names: Sequence[str]) -> list[OscAddress]:
             "recall a preset by name, or slot 1-9",
             ("club",),
             _preset,
+        ),
+        OscAddress(
+            f"{PREFIX}/preset/save",
+            "s",
+            "keep the live settings as a preset (in the user's presets)",
+            ("mine",),
+            _save,
         ),
         OscAddress(
             f"{PREFIX}/tempo/tap",

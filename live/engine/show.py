@@ -16,6 +16,7 @@ import statistics
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,11 +30,14 @@ from live.control.commands import (
     Command,
     Freeze,
     ReleaseTempo,
+    SavePreset,
     SetSetting,
     ShowHud,
     TapTempo,
 )
+from live.control.fade import SettingsFade
 from live.control.tap import TapTempo as TapClock
+from live.control.watch import file_stamp
 from live.display.compositor import Compositor, Keyframe
 from live.display.effects import FrameDelay, PostEffects
 from live.display.hud import HudModel
@@ -191,6 +195,8 @@ class Show:
         self.events: DropQueue[Event] | None = DropQueue(4096) if wants_events else None
         self._surfaces_factory = surfaces
         self.tap = TapClock()
+        self._fade: SettingsFade | None = None
+        self.active_preset: tuple[str, Path, tuple[int, int] | None] | None = None
         self.surfaces: list[Any] = []
         self.targets: LatestSlot[GenTarget] = LatestSlot()
         self.frames: LatestSlot[Keyframe] = LatestSlot()
@@ -256,6 +262,7 @@ class Show:
             log_once=self.log_once,
             apply_command=self._apply_command,
             beats=self.tap.filter,
+            tick=self._tick,
         )
         self.worker = GeneratorWorker(
             generator=self.generator,
@@ -313,6 +320,9 @@ class Show:
         if isinstance(command, ReleaseTempo):
             self.tap.release()
             return True
+        if isinstance(command, SavePreset):
+            self._save_preset(command.name)
+            return True
         name: str | None = None
         if isinstance(command, LoadPresetSlot):
             slots = self.config.show.presets
@@ -330,14 +340,46 @@ class Show:
         if self._apply_preset is None:
             self.log_once("preset", "presets are not available in this show")
             return True
+        fresh = isinstance(command, LoadPreset) and command.reload
         try:
-            new = self._apply_preset(name)
+            new = self._apply_preset(name, fresh=fresh) if fresh else self._apply_preset(name)
         except Exception as exc:  # a broken preset file changes nothing
             self.log_once("preset", f"preset '{name}' not applied: {exc}")
             return True
-        self._adopt(new)
-        log.info("preset '%s' applied", name)
+        path_of = getattr(self._apply_preset, "path", None)
+        try:
+            path = path_of(name) if path_of is not None else None
+        except Exception:
+            path = None
+        # The file as it was read, for the watcher to notice the next edit.
+        self.active_preset = (name, path, file_stamp(path)) if path is not None else None
+        # Glide from where the show is to the preset, in trajectory space.
+        self._fade = SettingsFade(
+            self.config, new, at=self.clock.now(), duration_s=new.show.preset_fade_s
+        )
+        self._tick()
+        log.info("preset '%s' %s", name, "reloaded" if fresh else "applied")
         return True
+
+    def _tick(self) -> bool:
+        """Advance a preset glide (control thread, every step); True when it moved."""
+        if self._fade is None:
+            return False
+        now = self.clock.now()
+        self._adopt(self._fade.config(now))
+        if self._fade.alpha(now) >= 1.0:
+            self._fade = None
+        return True
+
+    def _save_preset(self, name: str) -> None:
+        from live.config import save_preset
+
+        try:
+            path = save_preset(self._fade.end if self._fade else self.config, name)
+        except Exception as exc:
+            self.log_once("preset-save", f"preset '{name}' not saved: {exc}")
+            return
+        log.info("preset '%s' saved to %s", name, path)
 
     def _set_setting(self, command: SetSetting) -> None:
         from live.config import live_changes
@@ -352,6 +394,7 @@ class Show:
         if ignored:
             self.log_once("set", f"{', '.join(ignored)} cannot change during a show")
             return
+        self._fade = None  # a hand on a control ends a glide where it is
         self._adopt(new)
 
     def _adopt(self, new: Config) -> None:

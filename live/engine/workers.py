@@ -115,8 +115,10 @@ class ControlLoop:
         log_once: LogOnce,
         apply_command: Callable[[Command], bool] | None = None,
         beats: BeatFilter | None = None,
+        tick: Callable[[], bool] | None = None,
     ) -> None:
         self.beats = beats
+        self.tick = tick
         self.reader = reader
         self.analyzer = analyzer
         self.trajectory = trajectory
@@ -180,6 +182,11 @@ class ControlLoop:
                 applied = True
             except Exception as exc:
                 self.log_once("command", f"command {command!r} not applied: {exc}")
+        if self.tick is not None:  # glides (preset cross-fades) move on
+            try:
+                applied = bool(self.tick()) or applied
+            except Exception as exc:
+                self.log_once("tick", f"settings glide failed: {exc!r}")
         if self.beats is not None:  # tapped beats replace the tracker's
             features, events = self.beats(features, events)
         target = None

@@ -23,6 +23,7 @@ from signals import sections_with_gaps
 from live.app import make_control_surfaces, preset_loader
 from live.audio.sources import FileSource
 from live.clock import MonotonicClock
+from live.config import user_presets_dir
 from live.control.commands import (
     Blackout,
     Freeze,
@@ -32,6 +33,7 @@ from live.control.commands import (
     PreviousCategory,
     ReleaseTempo,
     ReseedZ,
+    SavePreset,
     SetCategories,
     SetSetting,
     ShowHud,
@@ -138,7 +140,8 @@ def music(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def show(music) -> Iterator[tuple[Show, int, int]]:
+def show(music, tmp_path, monkeypatch) -> Iterator[tuple[Show, int, int]]:
+    monkeypatch.setenv("GANTERP_PRESETS", str(tmp_path / "presets"))
     port, out_port = free_port(), free_port()
     c = Config()
     config = replace(
@@ -190,6 +193,7 @@ def _effect(show: Show, before: dict) -> dict[type, Callable[[object], bool]]:
         Blackout: lambda c: show._blackout == c.on,
         ShowHud: lambda c: show.hud_on == c.on,
         LoadPreset: lambda c: show.config.trajectory.z_policy == "per-inflection",
+        SavePreset: lambda c: (before["presets"] / f"{c.name}.toml").is_file(),
         TapTempo: lambda c: len(show.tap.taps) == len(before["taps"]) + 1,
         ReleaseTempo: lambda c: not show.tap.active and not show.tap.taps,
         SetSetting: lambda c: _same(getattr(getattr(show.config, c.section), c.key), c.value),
@@ -213,11 +217,12 @@ def test_every_documented_address_changes_what_it_says(show) -> None:
             "segment": s.trajectory.segment,
             "z_to": s.trajectory._z_to.copy(),
             "taps": list(s.tap.taps),
+            "presets": user_presets_dir(),
         }
         check = _effect(s, before)[type(command)]
         client.send_message(address.path, list(address.example))
         _wait(lambda c=command, ok=check: ok(c), f"{address.path} {address.example}")
-    osc_in = s.surfaces[0]
+    osc_in = next(x for x in s.surfaces if isinstance(x, OscIn))
     assert osc_in.counters.rejected == 0
     # The display settings reached the picture, not only the settings.
     d = s.config.display

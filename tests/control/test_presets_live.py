@@ -1,0 +1,126 @@
+"""Presets in a running show: a glide, not a cut; saved; edited files applied live."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from audiofiles import write_audio
+from displays import KeepFrames
+from signals import sections_with_gaps
+
+from live.app import make_control_surfaces, preset_loader
+from live.audio.sources import FileSource
+from live.clock import MonotonicClock
+from live.config import live_changes, read_toml, save_preset
+from live.control.commands import LoadPreset, SavePreset, SetSetting
+from live.control.fade import SettingsFade, blend_configs
+from live.engine.show import Show
+from live.settings import Config
+from models.cppn import CppnGenerator
+
+
+def test_blend_is_the_straight_line_it_promises() -> None:
+    a = Config()
+    b, _ = live_changes(
+        a,
+        {
+            "trajectory": {"truncation": 0.9, "z_policy": "per-inflection", "morph_s": 10.0},
+            "display": {"brightness": 0.5},
+        },
+    )
+    for alpha in (0.0, 0.25, 0.5, 1.0):
+        mid = blend_configs(a, b, alpha)
+        assert mid.trajectory.truncation == pytest.approx(0.4 + alpha * 0.5)
+        assert mid.trajectory.morph_s == pytest.approx(4.0 + alpha * 6.0)
+        assert mid.display.brightness == pytest.approx(alpha * 0.5)
+        assert mid.trajectory.z_policy == "per-inflection"  # choices switch at the start
+    fade = SettingsFade(a, b, at=10.0, duration_s=2.0)
+    assert fade.alpha(9.0) == 0.0 and fade.alpha(11.0) == 0.5 and fade.alpha(13.0) == 1.0
+    assert fade.config(11.0).trajectory.truncation == pytest.approx(0.65)
+    assert SettingsFade(a, b, at=0.0, duration_s=0.0).alpha(0.0) == 1.0
+
+
+def test_saved_preset_loads_back_the_same_live_settings(tmp_path) -> None:
+    c, _ = live_changes(Config(), {"trajectory": {"truncation": 0.77, "breathe": 1.5}})
+    path = save_preset(c, "mine", tmp_path)
+    again, ignored = live_changes(Config(), read_toml(path))
+    assert ignored == [] and again.trajectory == c.trajectory and again.display == c.display
+
+
+@pytest.fixture
+def running(tmp_path, monkeypatch) -> Iterator[tuple[Show, Path]]:
+    presets = tmp_path / "presets"
+    presets.mkdir()
+    monkeypatch.setenv("GANTERP_PRESETS", str(presets))
+    audio, _ = sections_with_gaps(22050, lengths=(2.0, 2.0), gap=0.5)
+    music = write_audio(tmp_path / "m.wav", audio, 22050)
+    c = Config()
+    config = replace(
+        c,
+        audio=replace(c.audio, input=str(music), loop=True),
+        display=replace(c.display, headless=True, fps=30.0),
+        show=replace(c.show, seconds=60.0, preset_fade_s=1.0),
+        control=replace(c.control, osc_port=0),
+    )
+    clock = MonotonicClock()
+    show = Show(
+        config,
+        source=FileSource(music, clock=clock, loop=True),
+        generator=CppnGenerator(resolution=32),
+        display=KeepFrames(),
+        clock=clock,
+        apply_preset=preset_loader(config),
+        surfaces=make_control_surfaces(config),
+    )
+    thread = threading.Thread(target=show.run, daemon=True)
+    thread.start()
+    _wait(lambda: show.state.get()[0] is not None, "the show")
+    yield show, presets
+    show.quit()
+    thread.join(timeout=10)
+
+
+def _wait(ok: Callable[[], bool], what: str, timeout: float = 4.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if ok():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.slow
+def test_a_preset_glides_then_arrives(running) -> None:
+    show, presets = running
+    (presets / "wide.toml").write_text("[trajectory]\ntruncation = 1.0\n")
+    show.send(LoadPreset("wide"))
+    _wait(lambda: 0.45 < show.config.trajectory.truncation < 0.95, "the glide to be under way")
+    seen = [show.config.trajectory.truncation]
+    _wait(lambda: show.config.trajectory.truncation == pytest.approx(1.0), "the preset's value")
+    assert 0.4 < seen[0] < 1.0  # it passed through the middle: no cut
+
+
+@pytest.mark.slow
+def test_edited_preset_file_is_applied_and_a_broken_one_is_not(running) -> None:
+    show, presets = running
+    path = presets / "edit.toml"
+    path.write_text("[show]\npreset_fade_s = 0.0\n[trajectory]\ntruncation = 0.3\n")
+    show.send(LoadPreset("edit"))
+    _wait(lambda: show.config.trajectory.truncation == pytest.approx(0.3), "the preset")
+    assert show.active_preset[:2] == ("edit", path)
+    time.sleep(0.05)
+    path.write_text("[show]\npreset_fade_s = 0.0\n[trajectory]\ntruncation = 0.8\n")
+    _wait(lambda: show.config.trajectory.truncation == pytest.approx(0.8), "the edit, live")
+    path.write_text("[trajectory\ntruncation = oops\n")  # a half-typed edit
+    time.sleep(1.5)
+    assert show.config.trajectory.truncation == pytest.approx(0.8)  # the state is kept
+    show.send(SavePreset("kept"))
+    _wait(lambda: (presets / "kept.toml").is_file(), "the saved preset")
+    assert "truncation = 0.8" in (presets / "kept.toml").read_text()
+    show.send(SetSetting("trajectory", "truncation", 0.5))
+    _wait(lambda: show.config.trajectory.truncation == pytest.approx(0.5), "a setting")
