@@ -204,7 +204,14 @@ def preset_loader(base: Config, config_dirs: list[Path] | None = None) -> Preset
     return PresetLoader(base, config_dirs)
 
 
-def make_control_surfaces(config: Config) -> Callable[[Show], list[Any]] | None:
+def default_midi_map() -> Path:
+    """``midi.toml`` in the user's config directory."""
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("ganterp")) / "midi.toml"
+
+
+def make_control_surfaces(config: Config) -> Callable[[Show], list[Any]]:
     """Return a function that opens a show's OSC input and output and its preset watcher.
 
     A busy or forbidden OSC port is a warning: the show goes on without OSC input.
@@ -214,14 +221,17 @@ def make_control_surfaces(config: Config) -> Callable[[Show], list[Any]] | None:
     ConfigError
         For a malformed ``control.osc_out`` (checked now, not on stage).
     """
+    from live.control.midi import MidiControl, MidiIn, MidiMapping
     from live.control.osc import OscIn, OscOut, parse_target
     from live.control.watch import PresetWatcher
+    from models.classes import load_class_names
 
     c = config.control
+    midi_path = Path(c.midi_map).expanduser() if c.midi_map else default_midi_map()
+    mapping = MidiMapping.load(midi_path, load_class_names())  # a bad file stops us now
+    midi_in = MidiIn(c.midi, None, api=c.midi_api) if c.midi else None  # so does a missing port
     if c.osc_out:
         parse_target(c.osc_out)
-    if not c.osc_port and not c.osc_out and not config.show.watch_presets:
-        return None
 
     def factory(show: Show) -> list[Any]:
         surfaces: list[Any] = []
@@ -253,6 +263,12 @@ def make_control_surfaces(config: Config) -> Callable[[Show], list[Any]] | None:
             )
         if config.show.watch_presets:
             surfaces.append(PresetWatcher(lambda: show.active_preset, show.send))
+        show.midi_control = MidiControl(
+            mapping, midi_path, send=show.send, class_names=show.generator.class_names
+        )
+        if midi_in is not None:
+            midi_in.control = show.midi_control
+            surfaces.append(midi_in)
         return surfaces
 
     return factory

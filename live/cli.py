@@ -158,6 +158,8 @@ def add_live_arguments(p: argparse.ArgumentParser) -> None:
         help="sender addresses accepted, comma-separated [control.osc_allow]",
     )
     o.add_argument("--osc-out", help="send events to HOST:PORT [control.osc_out]")
+    o.add_argument("--midi", metavar="PORT", help="MIDI input, by part of its name [control.midi]")
+    o.add_argument("--midi-map", type=Path, help="MIDI mapping file [control.midi_map]")
     d.add_argument("--seconds", type=float, help="end the show after this long [show.seconds]")
 
 
@@ -196,6 +198,8 @@ FLAG_SETTINGS: dict[str, tuple[str, str]] = {
     "osc_host": ("control", "osc_host"),
     "osc_allow": ("control", "osc_allow"),
     "osc_out": ("control", "osc_out"),
+    "midi": ("control", "midi"),
+    "midi_map": ("control", "midi_map"),
 }
 
 
@@ -352,6 +356,10 @@ def cmd_devices(args: argparse.Namespace) -> int:
     from live.audio.devices import format_device_table, list_devices
 
     print(format_device_table(list_devices("all" if args.all else "input")))
+    from live.control.midi import list_midi_inputs
+
+    midi = list_midi_inputs()
+    print("MIDI inputs: " + (", ".join(midi) if midi else "none (or the 'midi' extra is missing)"))
     return 0
 
 

@@ -489,7 +489,7 @@ class ShowSettings:
 
 @dataclass(frozen=True)
 class ControlSettings:
-    """Remote control: OSC in and out."""
+    """Remote control: OSC in and out, MIDI."""
 
     osc_port: int = setting(
         9000,
@@ -513,6 +513,19 @@ class ControlSettings:
     )
     osc_level_hz: float = setting(
         20.0, "How often /ganterp/level is sent.", unit="Hz", min=0.5, max=200.0, live=False
+    )
+    midi: str = setting("", "MIDI input to read, by a part of its name; empty: none.", live=False)
+    midi_map: str = setting(
+        "",
+        "MIDI mapping file (CC and notes to settings and actions; learn mode writes it);"
+        " empty: midi.toml in the user's config directory.",
+        live=False,
+    )
+    midi_api: str = setting(
+        "auto",
+        "MIDI system: 'auto' (ALSA where its sequencer exists, else JACK), 'alsa' or 'jack'.",
+        choices=("auto", "alsa", "jack"),
+        live=False,
     )
 
 

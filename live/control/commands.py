@@ -102,6 +102,13 @@ class ReleaseTempo:
     """Give the beat back to the tracker."""
 
 
+@dataclass(frozen=True)
+class MidiLearn:
+    """Bind the next MIDI control moved to ``target`` (SECTION.KEY or an action name)."""
+
+    target: str
+
+
 Command = (
     NextCategory
     | PreviousCategory
@@ -117,4 +124,5 @@ Command = (
     | TapTempo
     | ReleaseTempo
     | SavePreset
+    | MidiLearn
 )

@@ -24,6 +24,7 @@ from live.control.commands import (
     JumpToCategory,
     LoadPreset,
     LoadPresetSlot,
+    MidiLearn,
     NextCategory,
     PreviousCategory,
     ReleaseTempo,
@@ -136,6 +137,13 @@ def _preset(args: tuple[Any, ...]) -> Command:
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 9:
         return LoadPresetSlot(value)
     raise OscArgError(f"expected a preset name or a slot 1-9, got {value!r}")
+
+
+def _learn(args: tuple[Any, ...]) -> Command:
+    _arity(args, 1)
+    if not isinstance(args[0], str) or not args[0]:
+        raise OscArgError(f"expected SECTION.KEY or an action name, got {args[0]!r}")
+    return MidiLearn(args[0])
 
 
 def _save(args: tuple[Any, ...]) -> Command:
@@ -253,6 +261,13 @@ def osc_addresses(class_names: Sequence[str]) -> list[OscAddress]:
             "keep the live settings as a preset (in the user's presets)",
             ("mine",),
             _save,
+        ),
+        OscAddress(
+            f"{PREFIX}/midi/learn",
+            "s",
+            "bind the next MIDI control moved to a setting (SECTION.KEY) or an action",
+            ("trajectory.truncation",),
+            _learn,
         ),
         OscAddress(
             f"{PREFIX}/tempo/tap",

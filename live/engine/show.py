@@ -29,6 +29,7 @@ from live.control.commands import (
     Blackout,
     Command,
     Freeze,
+    MidiLearn,
     ReleaseTempo,
     SavePreset,
     SetSetting,
@@ -196,6 +197,7 @@ class Show:
         self._surfaces_factory = surfaces
         self.tap = TapClock()
         self._fade: SettingsFade | None = None
+        self.midi_control: Any = None  # set by a MIDI surface (learn mode)
         self.active_preset: tuple[str, Path, tuple[int, int] | None] | None = None
         self.surfaces: list[Any] = []
         self.targets: LatestSlot[GenTarget] = LatestSlot()
@@ -322,6 +324,15 @@ class Show:
             return True
         if isinstance(command, SavePreset):
             self._save_preset(command.name)
+            return True
+        if isinstance(command, MidiLearn):
+            if self.midi_control is None:
+                self.log_once("midi", "MIDI learn: this show has no MIDI control")
+            else:
+                try:
+                    self.midi_control.learn(command.target)
+                except Exception as exc:
+                    self.log_once("midi", f"MIDI learn '{command.target}': {exc}")
             return True
         name: str | None = None
         if isinstance(command, LoadPresetSlot):
