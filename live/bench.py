@@ -77,9 +77,11 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
         default=600.0,
         help="length of the long track whose render's memory is measured (s)",
     )
+    p.add_argument("--osc-commands", type=int, default=20, help="OSC latency samples")
+    p.add_argument("--osc-packets", type=int, default=10_000, help="packets in the OSC flood")
     p.add_argument(
         "--only",
-        default="analysis,generator,show,display,latency,inflections,render",
+        default="analysis,generator,show,display,latency,inflections,render,osc",
         help="comma-separated parts to run",
     )
 
@@ -197,14 +199,20 @@ def _display(size: tuple[int, int]):
     return PygameWindow(fullscreen=False, size=size), kind
 
 
-def run_show(config, *, trace: bool = False):
-    """Run a show with the bench's display; return (show, report, display kind)."""
+def run_show(config, *, trace: bool = False, on_start=None):
+    """Run a show with the bench's display; return (show, report, display kind).
+
+    ``on_start(show)``, when given, is called once the show is built, just
+    before it runs (to start a load generator beside it).
+    """
     from live.app import build_show
     from live.clock import MonotonicClock
     from live.display.window import parse_size
 
     display, kind = _display(parse_size(config.display.size))
     show = build_show(config, clock=MonotonicClock(), display=display, trace=trace)
+    if on_start is not None:
+        on_start(show)
     report = show.run()
     return show, report, kind
 
@@ -510,6 +518,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if "render" in parts:
         console.print(f"[bold]render[/] ({args.render_seconds:g} s track) …")
         results["render"] = bench_renders(args, generators, biggan_dirs, workdir, threads)
+    if "osc" in parts:
+        from live.bench_osc import bench_osc_flood, bench_osc_latency
+
+        console.print("[bold]OSC[/] latency and flood …")
+        results["osc"] = {
+            "latency": bench_osc_latency(config, commands=args.osc_commands),
+            "flood": bench_osc_flood(config, packets=args.osc_packets),
+        }
     if "show" in parts:
         console.print(f"[bold]show[/] ({args.show_seconds:g} s) …")
         results["show"] = bench_show(config, args.show_seconds)
@@ -725,6 +741,26 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "onset → screen latency",
                 f"median {m['median']:.0f} ms, p95 {m['p95']:.0f} ms",
                 f"{lat['detected']}/{lat['clicks']} clicks; ≤ 100 ms median",
+            )
+        )
+    osc = results.get("osc")
+    if osc:
+        lat, flood = osc["latency"], osc["flood"]
+        m = lat["latency_ms"]
+        rows.append(
+            (
+                "OSC category jump → first frame showing it",
+                f"median {m['median']:.0f} ms, p95 {m['p95']:.0f} ms",
+                f"{lat['shown']}/{lat['commands']} shown; ≤ one frame + one keyframe"
+                f" ({lat['target_ms']:.0f} ms)",
+            )
+        )
+        rows.append(
+            (
+                f"OSC flood, {flood['packets']} bad packets",
+                f"{flood['flood_fps']:.1f} fps ({flood['fps_ratio'] * 100:.0f} % of quiet)",
+                f"{flood['rejected']} rejected, {flood['errors']} errors, RSS"
+                f" {flood['rss_before_mb']:.0f} → {flood['rss_after_mb']:.0f} MiB; ≥ 90 %",
             )
         )
     render = results.get("render")

@@ -8,11 +8,20 @@ from live.display.window import HeadlessDisplay
 
 
 class KeepFrames(HeadlessDisplay):
-    """A headless display that keeps a copy of every frame it is given."""
+    """A headless display that keeps a copy of every frame it is given.
+
+    ``actions`` set by a test are handed to the show at its next frame, as
+    if those keys had been pressed.
+    """
 
     def __init__(self) -> None:
         super().__init__((320, 180))
         self.frames: list[np.ndarray] = []
+        self.actions: list = []
+
+    def poll(self):
+        actions, self.actions = self.actions, []
+        return actions
 
     def present(self, image, hud):
         self.frames.append(image.copy())

@@ -34,6 +34,10 @@ def test_bench_runs_every_part_and_writes_json(tmp_path: Path) -> None:
             "4",
             "--render-long-seconds",
             "5",
+            "--osc-commands",
+            "3",
+            "--osc-packets",
+            "500",
         ],
         cwd=tmp_path,
         env=env,
@@ -53,6 +57,9 @@ def test_bench_runs_every_part_and_writes_json(tmp_path: Path) -> None:
     latency = results["latency"]
     assert latency["detected"] >= latency["clicks"] - 1
     assert 0 < latency["latency_ms"]["median"] < 1000
+    osc = results["osc"]
+    assert osc["latency"]["shown"] == 3 and osc["latency"]["latency_ms"]["median"] > 0
+    assert osc["flood"]["errors"] == 0 and osc["flood"]["rejected"] > 0
     render = results["render"]
     (cppn,) = render["rows"]
     assert cppn["frames"] == 120 and cppn["realtime_factor"] > 0

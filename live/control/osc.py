@@ -56,6 +56,23 @@ def parse_target(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
+class _QuietParser(logging.Filter):
+    """Drop python-osc's own per-packet warnings.
+
+    python-osc logs each odd type tag on the root logger; OscIn reports bad
+    packets itself, rate-limited.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pythonosc" not in record.pathname
+
+
+def _quiet_parser() -> None:
+    root = logging.getLogger()
+    if not any(isinstance(f, _QuietParser) for f in root.filters):
+        root.addFilter(_QuietParser())
+
+
 @dataclass
 class OscCounters:
     """What OscIn has seen."""
@@ -116,7 +133,10 @@ class OscIn:
                 f"OSC input: cannot listen on {host}:{port} ({exc.strerror})"
             ) from None
         self._sock.settimeout(0.2)
+        # Room for bursts: a fader sweep or a flood is read, not dropped by the kernel.
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         self.port = self._sock.getsockname()[1]
+        _quiet_parser()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ganterp-osc-in", daemon=True)
 

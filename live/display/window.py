@@ -52,7 +52,14 @@ class ToggleFreeze:
     """Hold the picture, or let it move."""
 
 
-Action = Quit | ToggleHud | ToggleFullscreen | ToggleBlackout | ToggleFreeze | Command
+@dataclass(frozen=True)
+class NextMidiLearn:
+    """Arm MIDI learn for the next setting in turn (the next control moved is bound to it)."""
+
+
+Action = (
+    Quit | ToggleHud | ToggleFullscreen | ToggleBlackout | ToggleFreeze | NextMidiLearn | Command
+)
 
 #: The keys, documented in the README: key name → action.
 KEYS: dict[str, Action] = {
@@ -66,6 +73,7 @@ KEYS: dict[str, Action] = {
     "p": ToggleFreeze(),
     "t": TapTempo(),
     "y": ReleaseTempo(),
+    "l": NextMidiLearn(),
     **{str(n): LoadPresetSlot(n) for n in range(1, 10)},
 }
 

@@ -44,6 +44,7 @@ from live.display.effects import FrameDelay, PostEffects
 from live.display.hud import HudModel
 from live.display.window import (
     Display,
+    NextMidiLearn,
     Quit,
     ToggleBlackout,
     ToggleFreeze,
@@ -97,6 +98,8 @@ class Presented:
         Onsets the trajectory had seen when that keyframe's inputs were made.
     frame : int
         Audio frame up to which those inputs had analysed.
+    category : int
+        The category that keyframe was painted towards (-1: none).
     """
 
     time_s: float
@@ -104,6 +107,7 @@ class Presented:
     weight: float
     onsets: int
     frame: int
+    category: int = -1
 
 
 @dataclass
@@ -134,6 +138,21 @@ class ShowReport:
     record_error: str = ""
     warnings: list[str] = field(default_factory=list)
     trace: list[Presented] = field(default_factory=list)
+
+
+#: Settings the L key offers for MIDI learn, in turn.
+LEARNABLE = (
+    "trajectory.truncation",
+    "trajectory.morph_s",
+    "trajectory.breathe",
+    "trajectory.onset_pulse",
+    "trajectory.beat_pulse",
+    "trajectory.drift",
+    "display.brightness",
+    "display.contrast",
+    "display.hue_shift_deg",
+    "inflection.threshold",
+)
 
 
 class Show:
@@ -240,6 +259,9 @@ class Show:
             self._display_commands.put(command)
         else:
             self.commands.put(command)
+            control = getattr(self, "control", None)
+            if control is not None:
+                control.wake()
 
     def quit(self) -> None:
         """Ask the show to end after the current frame (thread-safe)."""
@@ -435,6 +457,10 @@ class Show:
             self._handle(Blackout(not self._blackout))
         elif isinstance(action, ToggleFreeze):
             self.send(Freeze(not self._frozen()))
+        elif isinstance(action, NextMidiLearn):
+            current = self.midi_control.learning if self.midi_control is not None else None
+            i = LEARNABLE.index(current) + 1 if current in LEARNABLE else 0
+            self.send(MidiLearn(LEARNABLE[i % len(LEARNABLE)]))
         elif isinstance(action, Blackout):
             self._blackout = action.on
             self.compositor.set_blackout(action.on)
@@ -524,6 +550,7 @@ class Show:
                     weight=composite.weight,
                     onsets=kf.target.onsets if kf else 0,
                     frame=kf.target.frame if kf else 0,
+                    category=kf.target.category if kf else -1,
                 )
             )
         return presented
@@ -553,6 +580,9 @@ class Show:
             warnings.append("frozen (P)")
         if self.report.display_errors:
             warnings.append(f"display errors {self.report.display_errors}")
+        learning = self.midi_control.learning if self.midi_control is not None else None
+        if learning:
+            warnings.append(f"MIDI learn: {learning} - move a control (L: next setting)")
         # Fallbacks the generator took (a slower engine, a smaller model): the latest two.
         warnings.extend(list(getattr(self.generator, "warnings", []))[-2:])
         ring_dropped = state.ring_dropped if state is not None else 0

@@ -119,6 +119,7 @@ class ControlLoop:
     ) -> None:
         self.beats = beats
         self.tick = tick
+        self._wake = threading.Event()
         self.reader = reader
         self.analyzer = analyzer
         self.trajectory = trajectory
@@ -145,6 +146,7 @@ class ControlLoop:
     def stop(self) -> None:
         """Stop the thread and wait for it."""
         self._stop.set()
+        self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5.0)
 
@@ -161,8 +163,13 @@ class ControlLoop:
             if delay < -self.period_s:  # fell behind: do not try to catch up in a burst
                 next_wake = self.clock.now()
                 delay = 0.0
-            if delay > 0:
-                self._stop.wait(delay)
+            if delay > 0 and self._wake.wait(delay):
+                self._wake.clear()  # a command arrived: act on it now, not at the next tick
+                next_wake = self.clock.now()
+
+    def wake(self) -> None:
+        """Run a step now (a command is waiting); thread-safe."""
+        self._wake.set()
 
     def step(self) -> GenTarget | None:
         """Process the audio that arrived since the last step (one wake-up's work)."""

@@ -306,3 +306,22 @@ def test_tapped_tempo_takes_over_in_a_running_show(show) -> None:
     _wait(lambda: abs(s.status()[3] - 150.0) < 5.0, "the tapped 150 BPM in the status")
     client.send_message("/ganterp/tempo/release", [])
     _wait(lambda: not s.tap.active, "the release")
+
+
+@pytest.mark.slow
+def test_a_flood_of_bad_packets_over_udp_changes_nothing(show) -> None:
+    s, port, _ = show
+    before = s.config
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rng = random.Random(5)
+    for i in range(2000):
+        data = rng.randbytes(rng.randrange(1, 120)) if i % 2 else osc_message("/ganterp/nope", i)
+        sock.sendto(data, ("127.0.0.1", port))
+    osc_in = next(x for x in s.surfaces if isinstance(x, OscIn))
+    _wait(lambda: osc_in.counters.rejected >= 500, "the packets to be read and refused")
+    frames = s.report.frames_presented
+    time.sleep(0.3)
+    assert s.report.frames_presented > frames  # the show kept going
+    assert s.config == before and osc_in.counters.applied == 0
+    assert s.report.display_errors == 0
+    sock.close()

@@ -124,3 +124,17 @@ def test_edited_preset_file_is_applied_and_a_broken_one_is_not(running) -> None:
     assert "truncation = 0.8" in (presets / "kept.toml").read_text()
     show.send(SetSetting("trajectory", "truncation", 0.5))
     _wait(lambda: show.config.trajectory.truncation == pytest.approx(0.5), "a setting")
+
+
+@pytest.mark.slow
+def test_the_l_key_arms_midi_learn_for_each_setting_in_turn(running) -> None:
+    from live.display.window import NextMidiLearn
+    from live.engine.show import LEARNABLE
+
+    show, _ = running
+    show.display.actions = [NextMidiLearn()]
+    _wait(lambda: show.midi_control.learning == LEARNABLE[0], "learn armed by the key")
+    show.display.actions = [NextMidiLearn()]
+    _wait(lambda: show.midi_control.learning == LEARNABLE[1], "the next setting")
+    hud = show._hud(show.state.get()[0], 1.0, 1.0)
+    assert any("MIDI learn: trajectory.morph_s" in w for w in hud.warnings)
