@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket, ParseError
 
 from live.control.osc_map import STATUS, OscArgError, osc_addresses
+from live.control.service import Service
 from live.engine.stats import LogOnce
 from live.errors import ConfigError
 
@@ -83,7 +83,7 @@ class OscCounters:
     refused_senders: int = 0
 
 
-class OscIn:
+class OscIn(Service):
     """Read OSC commands from a UDP port.
 
     Parameters
@@ -132,23 +132,14 @@ class OscIn:
             raise ConfigError(
                 f"OSC input: cannot listen on {host}:{port} ({exc.strerror})"
             ) from None
+        super().__init__("ganterp-osc-in")
         self._sock.settimeout(0.2)
         # Room for bursts: a fader sweep or a flood is read, not dropped by the kernel.
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         self.port = self._sock.getsockname()[1]
         _quiet_parser()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ganterp-osc-in", daemon=True)
 
-    def start(self) -> None:
-        """Start listening."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop and close the socket."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=2.0)
+    def _close(self) -> None:
         self._sock.close()
 
     def _run(self) -> None:
@@ -207,7 +198,7 @@ class OscIn:
             self._log_once("osc-reply", f"OSC status reply to {sender} failed: {exc}")
 
 
-class OscOut:
+class OscOut(Service):
     """Send the show's events, level and category to one OSC target.
 
     Parameters
@@ -239,20 +230,11 @@ class OscOut:
         self._period = 1.0 / level_hz
         self._log_once = log_once
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ganterp-osc-out", daemon=True)
+        super().__init__("ganterp-osc-out")
         self._category: int | None = None
         self.sent = 0
 
-    def start(self) -> None:
-        """Start sending."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop and close the socket."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=2.0)
+    def _close(self) -> None:
         self._sock.close()
 
     def _emit(self, address: str, *args: Any) -> None:

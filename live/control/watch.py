@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from live.control.commands import LoadPreset
+from live.control.service import Service
 
 
 def file_stamp(path: Path) -> tuple[int, int] | None:
@@ -18,7 +18,7 @@ def file_stamp(path: Path) -> tuple[int, int] | None:
     return (st.st_mtime_ns, st.st_size)
 
 
-class PresetWatcher:
+class PresetWatcher(Service):
     """Polls the active preset's file and asks for a reload when it settles after a change.
 
     Parameters
@@ -48,18 +48,7 @@ class PresetWatcher:
         self.poll_s = float(poll_s)
         self.settle_s = float(settle_s)
         self.reloads = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ganterp-presets", daemon=True)
-
-    def start(self) -> None:
-        """Start watching."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop watching."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=2.0)
+        super().__init__("ganterp-presets")
 
     def _run(self) -> None:
         watched: tuple[str, Path, tuple[int, int] | None] | None = None

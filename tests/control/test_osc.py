@@ -9,19 +9,16 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from audiofiles import write_audio
-from displays import KeepFrames
 from pythonosc.osc_packet import OscPacket
 from pythonosc.udp_client import SimpleUDPClient
+from running import running_show, wait_for
 from signals import sections_with_gaps
 
-from live.app import make_control_surfaces, preset_loader
-from live.audio.sources import FileSource
 from live.clock import MonotonicClock
 from live.config import user_presets_dir
 from live.control.commands import (
@@ -44,9 +41,7 @@ from live.control.osc import OscIn, osc_message
 from live.control.osc_map import OscArgError, osc_addresses
 from live.engine.show import Show
 from live.engine.stats import LogOnce
-from live.settings import Config
 from models.classes import load_class_names
-from models.cppn import CppnGenerator
 
 SR = 22050
 NAMES = load_class_names()
@@ -144,41 +139,9 @@ def music(tmp_path_factory) -> Path:
 def show(music, tmp_path, monkeypatch) -> Iterator[tuple[Show, int, int]]:
     monkeypatch.setenv("GANTERP_PRESETS", str(tmp_path / "presets"))
     port, out_port = free_port(), free_port()
-    c = Config()
-    config = replace(
-        c,
-        audio=replace(c.audio, input=str(music), loop=True),
-        display=replace(c.display, headless=True, fps=30.0),
-        show=replace(c.show, seconds=60.0),
-        control=replace(
-            c.control, osc_port=port, osc_out=f"127.0.0.1:{out_port}", osc_level_hz=50.0
-        ),
-    )
-    clock = MonotonicClock()
-    s = Show(
-        config,
-        source=FileSource(music, clock=clock, loop=True),
-        generator=CppnGenerator(resolution=32),
-        display=KeepFrames(),
-        clock=clock,
-        apply_preset=preset_loader(config),
-        surfaces=make_control_surfaces(config),
-    )
-    thread = threading.Thread(target=s.run, daemon=True)
-    thread.start()
-    _wait(lambda: bool(s.surfaces) and s.state.get()[0] is not None, "the show to start")
-    yield s, port, out_port
-    s.quit()
-    thread.join(timeout=10)
-
-
-def _wait(condition: Callable[[], bool], what: str, timeout: float = 3.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+    control = {"osc_port": port, "osc_out": f"127.0.0.1:{out_port}", "osc_level_hz": 50.0}
+    with running_show(music, control=control) as s:
+        yield s, port, out_port
 
 
 def _effect(show: Show, before: dict) -> dict[type, Callable[[object], bool]]:
@@ -223,7 +186,7 @@ def test_every_documented_address_changes_what_it_says(show) -> None:
         }
         check = _effect(s, before)[type(command)]
         client.send_message(address.path, list(address.example))
-        _wait(lambda c=command, ok=check: ok(c), f"{address.path} {address.example}")
+        wait_for(lambda c=command, ok=check: ok(c), f"{address.path} {address.example}")
     osc_in = next(x for x in s.surfaces if isinstance(x, OscIn))
     assert osc_in.counters.rejected == 0
     # The display settings reached the picture, not only the settings.
@@ -273,7 +236,7 @@ def test_liblo_tools_drive_the_show_and_hear_it(show) -> None:
         timeout=10,
     )
     subprocess.run(["oscsend", "localhost", str(port), "/ganterp/hud", "T"], check=True, timeout=10)
-    _wait(lambda: abs(s.config.trajectory.truncation - 0.73) < 1e-6 and s.hud_on, "oscsend")
+    wait_for(lambda: abs(s.config.trajectory.truncation - 0.73) < 1e-6 and s.hud_on, "oscsend")
     dump = subprocess.Popen(["oscdump", str(out_port)], stdout=subprocess.PIPE, text=True)
     try:
         lines: list[str] = []
@@ -303,9 +266,9 @@ def test_tapped_tempo_takes_over_in_a_running_show(show) -> None:
     for _ in range(3):
         client.send_message("/ganterp/tempo/tap", [])
         time.sleep(0.4)
-    _wait(lambda: abs(s.status()[3] - 150.0) < 5.0, "the tapped 150 BPM in the status")
+    wait_for(lambda: abs(s.status()[3] - 150.0) < 5.0, "the tapped 150 BPM in the status")
     client.send_message("/ganterp/tempo/release", [])
-    _wait(lambda: not s.tap.active, "the release")
+    wait_for(lambda: not s.tap.active, "the release")
 
 
 @pytest.mark.slow
@@ -318,7 +281,7 @@ def test_a_flood_of_bad_packets_over_udp_changes_nothing(show) -> None:
         data = rng.randbytes(rng.randrange(1, 120)) if i % 2 else osc_message("/ganterp/nope", i)
         sock.sendto(data, ("127.0.0.1", port))
     osc_in = next(x for x in s.surfaces if isinstance(x, OscIn))
-    _wait(lambda: osc_in.counters.rejected >= 500, "the packets to be read and refused")
+    wait_for(lambda: osc_in.counters.rejected >= 500, "the packets to be read and refused")
     frames = s.report.frames_presented
     time.sleep(0.3)
     assert s.report.frames_presented > frames  # the show kept going

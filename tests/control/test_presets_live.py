@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import replace
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from audiofiles import write_audio
-from displays import KeepFrames
+from running import running_show, wait_for
 from signals import sections_with_gaps
 
-from live.app import make_control_surfaces, preset_loader
-from live.audio.sources import FileSource
-from live.clock import MonotonicClock
 from live.config import live_changes, read_toml, save_preset
 from live.control.commands import LoadPreset, SavePreset, SetSetting
 from live.control.fade import SettingsFade, blend_configs
 from live.engine.show import Show
 from live.settings import Config
-from models.cppn import CppnGenerator
 
 
 def test_blend_is_the_straight_line_it_promises() -> None:
@@ -59,39 +53,8 @@ def running(tmp_path, monkeypatch) -> Iterator[tuple[Show, Path]]:
     monkeypatch.setenv("GANTERP_PRESETS", str(presets))
     audio, _ = sections_with_gaps(22050, lengths=(2.0, 2.0), gap=0.5)
     music = write_audio(tmp_path / "m.wav", audio, 22050)
-    c = Config()
-    config = replace(
-        c,
-        audio=replace(c.audio, input=str(music), loop=True),
-        display=replace(c.display, headless=True, fps=30.0),
-        show=replace(c.show, seconds=60.0, preset_fade_s=1.0),
-        control=replace(c.control, osc_port=0),
-    )
-    clock = MonotonicClock()
-    show = Show(
-        config,
-        source=FileSource(music, clock=clock, loop=True),
-        generator=CppnGenerator(resolution=32),
-        display=KeepFrames(),
-        clock=clock,
-        apply_preset=preset_loader(config),
-        surfaces=make_control_surfaces(config),
-    )
-    thread = threading.Thread(target=show.run, daemon=True)
-    thread.start()
-    _wait(lambda: show.state.get()[0] is not None, "the show")
-    yield show, presets
-    show.quit()
-    thread.join(timeout=10)
-
-
-def _wait(ok: Callable[[], bool], what: str, timeout: float = 4.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if ok():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+    with running_show(music, show={"preset_fade_s": 1.0}, control={"osc_port": 0}) as show:
+        yield show, presets
 
 
 @pytest.mark.slow
@@ -99,9 +62,9 @@ def test_a_preset_glides_then_arrives(running) -> None:
     show, presets = running
     (presets / "wide.toml").write_text("[trajectory]\ntruncation = 1.0\n")
     show.send(LoadPreset("wide"))
-    _wait(lambda: 0.45 < show.config.trajectory.truncation < 0.95, "the glide to be under way")
+    wait_for(lambda: 0.45 < show.config.trajectory.truncation < 0.95, "the glide to be under way")
     seen = [show.config.trajectory.truncation]
-    _wait(lambda: show.config.trajectory.truncation == pytest.approx(1.0), "the preset's value")
+    wait_for(lambda: show.config.trajectory.truncation == pytest.approx(1.0), "the preset's value")
     assert 0.4 < seen[0] < 1.0  # it passed through the middle: no cut
 
 
@@ -111,19 +74,19 @@ def test_edited_preset_file_is_applied_and_a_broken_one_is_not(running) -> None:
     path = presets / "edit.toml"
     path.write_text("[show]\npreset_fade_s = 0.0\n[trajectory]\ntruncation = 0.3\n")
     show.send(LoadPreset("edit"))
-    _wait(lambda: show.config.trajectory.truncation == pytest.approx(0.3), "the preset")
+    wait_for(lambda: show.config.trajectory.truncation == pytest.approx(0.3), "the preset")
     assert show.active_preset[:2] == ("edit", path)
     time.sleep(0.05)
     path.write_text("[show]\npreset_fade_s = 0.0\n[trajectory]\ntruncation = 0.8\n")
-    _wait(lambda: show.config.trajectory.truncation == pytest.approx(0.8), "the edit, live")
+    wait_for(lambda: show.config.trajectory.truncation == pytest.approx(0.8), "the edit, live")
     path.write_text("[trajectory\ntruncation = oops\n")  # a half-typed edit
     time.sleep(1.5)
     assert show.config.trajectory.truncation == pytest.approx(0.8)  # the state is kept
     show.send(SavePreset("kept"))
-    _wait(lambda: (presets / "kept.toml").is_file(), "the saved preset")
+    wait_for(lambda: (presets / "kept.toml").is_file(), "the saved preset")
     assert "truncation = 0.8" in (presets / "kept.toml").read_text()
     show.send(SetSetting("trajectory", "truncation", 0.5))
-    _wait(lambda: show.config.trajectory.truncation == pytest.approx(0.5), "a setting")
+    wait_for(lambda: show.config.trajectory.truncation == pytest.approx(0.5), "a setting")
 
 
 @pytest.mark.slow
@@ -133,8 +96,8 @@ def test_the_l_key_arms_midi_learn_for_each_setting_in_turn(running) -> None:
 
     show, _ = running
     show.display.actions = [NextMidiLearn()]
-    _wait(lambda: show.midi_control.learning == LEARNABLE[0], "learn armed by the key")
+    wait_for(lambda: show.midi_control.learning == LEARNABLE[0], "learn armed by the key")
     show.display.actions = [NextMidiLearn()]
-    _wait(lambda: show.midi_control.learning == LEARNABLE[1], "the next setting")
+    wait_for(lambda: show.midi_control.learning == LEARNABLE[1], "the next setting")
     hud = show._hud(show.state.get()[0], 1.0, 1.0)
     assert any("MIDI learn: trajectory.morph_s" in w for w in hud.warnings)
