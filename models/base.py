@@ -8,9 +8,23 @@ engine, the offline renderer and the tests never ask which one they hold.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 import torch
+
+CancelCheck = Callable[[], bool]
+"""Asked between parts of a generator call: True means its result is no longer wanted."""
+
+
+class Cancelled(Exception):  # noqa: N818 - not an error: a call stopped on request
+    """A generator call stopped early because its ``cancel`` check said so."""
+
+
+def check_cancel(cancel: CancelCheck | None) -> None:
+    """Raise :class:`Cancelled` if ``cancel`` is given and returns True."""
+    if cancel is not None and cancel():
+        raise Cancelled
 
 
 @runtime_checkable
@@ -43,7 +57,14 @@ class Generator(Protocol):
     device: torch.device
     dtype: torch.dtype
 
-    def __call__(self, z: torch.Tensor, y: torch.Tensor, truncation: float) -> torch.Tensor:
+    def __call__(
+        self,
+        z: torch.Tensor,
+        y: torch.Tensor,
+        truncation: float,
+        *,
+        cancel: CancelCheck | None = None,
+    ) -> torch.Tensor:
         """Generate a batch of images.
 
         Parameters
@@ -55,10 +76,21 @@ class Generator(Protocol):
             Class vectors: one-hot, or a convex mix of classes.
         truncation : float
             Truncation in (0, 1]; smaller is more typical, less varied.
+        cancel : callable, optional
+            Asked between parts of the work (a tile, a layer); when it returns
+            True the call stops and raises :class:`Cancelled`. A generator whose
+            work is one opaque call (a compiled engine) asks only before it
+            starts. The show uses it to drop a half-painted keyframe that an
+            operator's command has made stale.
 
         Returns
         -------
         torch.Tensor, shape (B, 3, resolution, resolution), float
             Images with values in [-1, 1].
+
+        Raises
+        ------
+        Cancelled
+            When ``cancel`` returned True.
         """
         ...

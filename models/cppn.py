@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import torch
 
+from models.base import CancelCheck, check_cancel
 from models.classes import NUM_CLASSES, load_class_names
 from models.errors import GeneratorError
 
@@ -324,7 +325,14 @@ class CppnGenerator:
 
     # ------------------------------------------------------------------ call
 
-    def __call__(self, z: torch.Tensor, y: torch.Tensor, truncation: float) -> torch.Tensor:
+    def __call__(
+        self,
+        z: torch.Tensor,
+        y: torch.Tensor,
+        truncation: float,
+        *,
+        cancel: CancelCheck | None = None,
+    ) -> torch.Tensor:
         """Generate a batch of images.
 
         Parameters
@@ -337,6 +345,9 @@ class CppnGenerator:
             clipped to [-8, 8].
         truncation : float
             Truncation in (0, 1]; smaller is slightly calmer.
+        cancel : callable, optional
+            Asked before every tile of pixels (4,096 by default); True stops
+            the call.
 
         Returns
         -------
@@ -347,13 +358,15 @@ class CppnGenerator:
         ------
         GeneratorError
             If a type, shape or dtype, or the truncation, is invalid.
+        Cancelled
+            When ``cancel`` returned True.
         """
         z, y, truncation = self._validate(z, y, truncation)
         batch, res = z.shape[0], self.resolution
         out = torch.empty(batch, 3, res, res, dtype=torch.float32)
         with self._lock, torch.inference_mode():
             for i in range(batch):
-                self._render(self._frame(z[i], y[i], truncation), out[i].view(3, -1))
+                self._render(self._frame(z[i], y[i], truncation), out[i].view(3, -1), cancel)
         return out
 
     def _validate(
@@ -458,7 +471,9 @@ class CppnGenerator:
             shade=(1.0 - 0.5 * depth, 0.5 * depth),
         )
 
-    def _render(self, frame: _Frame, image: torch.Tensor) -> None:
+    def _render(
+        self, frame: _Frame, image: torch.Tensor, cancel: CancelCheck | None = None
+    ) -> None:
         """Paint one image.
 
         Parameters
@@ -468,11 +483,14 @@ class CppnGenerator:
         image : torch.Tensor, shape (3, P), float32
             Output pixels, ``P = resolution**2``, written in place with values
             in [-1, 1].
+        cancel : callable, optional
+            Asked before each tile; True raises :class:`~models.base.Cancelled`.
         """
         h, half, size = self.width, self.width // 2, self._tile
         a, b = self._hidden_a, self._hidden_b
         w2, w3 = frame.hidden
         for index in range(self._features.shape[0]):
+            check_cancel(cancel)
             torch.mm(frame.first, self._features[index], out=a[:h])
             a[:h].sin_()
             torch.mm(w2, a, out=b[:h])

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F  # noqa: N812 (the usual name)
 
-from models.base import Generator
+from models.base import CancelCheck, Cancelled, Generator
 
 log = logging.getLogger("ganterp")
 
@@ -86,14 +86,26 @@ class FallbackGenerator:
         """One line: the current generator's own status, or its name."""
         return str(getattr(self.current, "status", self.current.name))
 
-    def __call__(self, z: torch.Tensor, y: torch.Tensor, truncation: float) -> torch.Tensor:
-        """Generate images with the current generator; see :class:`~models.base.Generator`."""
+    def __call__(
+        self,
+        z: torch.Tensor,
+        y: torch.Tensor,
+        truncation: float,
+        *,
+        cancel: CancelCheck | None = None,
+    ) -> torch.Tensor:
+        """Generate images with the current generator; see :class:`~models.base.Generator`.
+
+        A cancelled call is not a failure: it counts towards no fallback.
+        """
         step = self.max_batch or z.shape[0]
         try:
             parts = [
-                self.current(z[i : i + step], y[i : i + step], truncation)
+                self.current(z[i : i + step], y[i : i + step], truncation, cancel=cancel)
                 for i in range(0, z.shape[0], step)
             ]
+        except Cancelled:
+            raise
         except Exception as exc:
             self._failed(exc, z.shape[0])
             raise

@@ -25,6 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from models.base import CancelCheck
 from models.biggan.engines import EngineCache
 from models.biggan.inference import InferenceBigGAN
 from models.errors import GeneratorError
@@ -53,6 +54,9 @@ class Runner:
         on the module's device and dtype.
     fixed_batch : int or None
         The only batch size ``fn`` accepts, or None for any.
+    stepwise : callable or None
+        ``stepwise(z, y, cancel) -> images``: the same computation asking
+        ``cancel`` between layers (eager only; a compiled engine is one call).
     build_s : float
         Time spent building (and the first call, which compiles), seconds.
     cached : bool
@@ -64,6 +68,7 @@ class Runner:
     fixed_batch: int | None
     build_s: float = 0.0
     cached: bool = False
+    stepwise: Callable[[torch.Tensor, torch.Tensor, CancelCheck], torch.Tensor] | None = None
 
 
 def tensorrt_version() -> str | None:
@@ -77,7 +82,7 @@ def tensorrt_version() -> str | None:
 
 def eager_runner(module: InferenceBigGAN) -> Runner:
     """The module as it is."""
-    return Runner("eager", module, None)
+    return Runner("eager", module, None, stepwise=module.forward)
 
 
 def _dummy_inputs(module: InferenceBigGAN, batch: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from models.base import CancelCheck, check_cancel
 from models.biggan.accuracy import MIN_PSNR_DB, Accuracy, compare, probe_inputs
 from models.biggan.backends import (
     PRECISIONS,
@@ -133,11 +134,19 @@ class BigGANGenerator:
             text += f" {self.accuracy.psnr_db:.0f} dB"
         return text
 
-    def __call__(self, z: torch.Tensor, y: torch.Tensor, truncation: float) -> torch.Tensor:
+    def __call__(
+        self,
+        z: torch.Tensor,
+        y: torch.Tensor,
+        truncation: float,
+        *,
+        cancel: CancelCheck | None = None,
+    ) -> torch.Tensor:
         """Generate images; see :meth:`models.base.Generator.__call__`.
 
         Batches of any size are split into the engine's batch size (padded at
-        the end when the engine has a fixed one).
+        the end when the engine has a fixed one). ``cancel`` is asked between
+        layers by the eager engine, before each batch by compiled ones.
         """
         with torch.inference_mode():
             if truncation != self.module.truncation:
@@ -154,7 +163,11 @@ class BigGANGenerator:
                     pad = step - count
                     zc = torch.cat([zc, zc[-1:].expand(pad, -1)])
                     yc = torch.cat([yc, yc[-1:].expand(pad, -1)])
-                outs.append(self.runner.fn(zc, yc)[:count])
+                if cancel is not None and self.runner.stepwise is not None:
+                    outs.append(self.runner.stepwise(zc, yc, cancel)[:count])
+                else:
+                    check_cancel(cancel)
+                    outs.append(self.runner.fn(zc, yc)[:count])
             images = outs[0] if len(outs) == 1 else torch.cat(outs)
             return images.float()
 

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812 (the usual name)
 from torch import nn
 
+from models.base import CancelCheck, check_cancel
 from models.biggan.loading import truncation_blend
 
 
@@ -193,7 +194,9 @@ class InferenceBigGAN(nn.Module):
         self.final_shift.copy_(self.final_bias.float() - fmean.float() * scale)
         self.truncation = float(truncation)
 
-    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, z: torch.Tensor, y: torch.Tensor, cancel: CancelCheck | None = None
+    ) -> torch.Tensor:
         """Generate images with the statistics stored by :meth:`set_truncation`.
 
         Parameters
@@ -202,13 +205,18 @@ class InferenceBigGAN(nn.Module):
             Truncated latent vectors.
         y : torch.Tensor, shape (B, num_classes)
             Class vectors.
+        cancel : callable, optional
+            Asked before every layer; True raises :class:`~models.base.Cancelled`
+            (eager only: compiled engines are traced without it).
 
         Returns
         -------
         torch.Tensor, shape (B, 3, resolution, resolution)
             Images in [-1, 1], in the activations' dtype.
         """
-        return self.generate(z, y, self.mean, self.inv_std, self.final_scale, self.final_shift)
+        return self.generate(
+            z, y, self.mean, self.inv_std, self.final_scale, self.final_shift, cancel=cancel
+        )
 
     def generate(
         self,
@@ -218,6 +226,7 @@ class InferenceBigGAN(nn.Module):
         inv_std: torch.Tensor,
         final_scale: torch.Tensor,
         final_shift: torch.Tensor,
+        cancel: CancelCheck | None = None,
     ) -> torch.Tensor:
         """Generate images with the batch-norm statistics passed as tensors.
 
@@ -232,6 +241,8 @@ class InferenceBigGAN(nn.Module):
             Conditional batch norms' statistics, all layers concatenated.
         final_scale, final_shift : torch.Tensor, shape (channel_width,), fp32
             The last batch norm, folded into a scale and a shift.
+        cancel : callable, optional
+            As in :meth:`forward`.
         """
         dtype = self.gen_z.weight.dtype
         z = z.to(dtype)
@@ -246,6 +257,7 @@ class InferenceBigGAN(nn.Module):
         x = self.gen_z(cond)
         x = x.view(-1, 4, 4, 16 * self.channel_width).permute(0, 3, 1, 2).contiguous()
         for layer in self.layers:
+            check_cancel(cancel)
             x = layer(x, gain, bias) if isinstance(layer, _Block) else layer(x)
         x = torch.relu(
             x * final_scale.to(dtype)[None, :, None, None]

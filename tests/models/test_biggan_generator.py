@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from models.base import Cancelled
 from models.biggan.accuracy import compare, probe_inputs
 from models.biggan.catalog import MODELS
 from models.biggan.generator import build_biggan, candidates, find_model_dir
@@ -92,6 +93,37 @@ def test_compiled_engine_agrees_and_pads_odd_batches(weights, reference, tmp_pat
     # A new truncation reuses the same graph: the buffers it reads are updated in place.
     eager = build_biggan("biggan-deep-128", weights=weights, backend="eager", precision="fp32")
     assert compare(_paint(gen, truncation=0.8), _paint(eager, truncation=0.8)).psnr_db >= 60.0
+    # A compiled engine is one call: cancel is asked before each batch only.
+    asked: list[int] = []
+    z, y = probe_inputs(3, gen.z_dim, gen.num_classes, seed=7)
+    gen(z, y, 0.4, cancel=lambda: bool(asked.append(1)))
+    assert len(asked) == 2
+    with pytest.raises(Cancelled):
+        gen(z, y, 0.4, cancel=lambda: True)
+
+
+def test_eager_asks_cancel_between_layers(weights, reference) -> None:
+    gen = build_biggan("biggan-deep-128", weights=weights, backend="eager", precision="fp32")
+    z, y = probe_inputs(3, gen.z_dim, gen.num_classes, seed=7)
+    asked: list[int] = []
+
+    def never() -> bool:
+        asked.append(1)
+        return False
+
+    assert compare(gen(z, y, 0.4, cancel=never), reference).psnr_db >= 100.0
+    layers = len(gen.module.layers)
+    assert len(asked) == layers
+
+    def on_second() -> bool:
+        asked.append(1)
+        return len(asked) == 2
+
+    asked.clear()
+    with pytest.raises(Cancelled):
+        gen(z, y, 0.4, cancel=on_second)
+    assert len(asked) == 2  # it stopped at once
+    assert compare(_paint(gen), reference).psnr_db >= 100.0  # and can paint again
 
 
 def test_truncation_change_between_calls(weights) -> None:

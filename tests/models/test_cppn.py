@@ -7,7 +7,7 @@ import time
 import pytest
 import torch
 
-from models.base import Generator
+from models.base import Cancelled, Generator
 from models.cppn import CppnGenerator
 from models.errors import GeneratorError
 
@@ -127,6 +127,30 @@ def test_same_seed_is_bit_identical():
     a = CppnGenerator(resolution=48, seed=3)(z, y, TRUNCATION)
     b = CppnGenerator(resolution=48, seed=3)(z, y, TRUNCATION)
     assert torch.equal(a, b)
+
+
+def test_cancel_is_asked_per_tile_and_stops_the_call():
+    gen = CppnGenerator(resolution=64, seed=0, tile=512)  # 4,096 pixels: 8 tiles
+    z, y = latents(2, 7), one_hot([3, 4])
+    asked: list[int] = []
+
+    def never() -> bool:
+        asked.append(1)
+        return False
+
+    assert torch.equal(gen(z, y, TRUNCATION, cancel=never), gen(z, y, TRUNCATION))
+    assert len(asked) == 16  # every tile of both images
+
+    def on_third() -> bool:
+        asked.append(1)
+        return len(asked) == 3
+
+    asked.clear()
+    with pytest.raises(Cancelled):
+        gen(z, y, TRUNCATION, cancel=on_third)
+    assert len(asked) == 3  # no tile painted after the answer
+    # A cancelled call leaves the generator as it was.
+    assert torch.equal(gen(z, y, TRUNCATION), gen(z, y, TRUNCATION, cancel=lambda: False))
 
 
 def test_repeated_calls_are_bit_identical(gen64):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from models.base import Cancelled
 from models.fallback import FallbackGenerator, is_out_of_memory
 
 
@@ -22,8 +23,12 @@ class Fake:
         self.device, self.dtype = torch.device("cpu"), torch.float32
         self.calls: list[int] = []
 
-    def __call__(self, z: torch.Tensor, y: torch.Tensor, truncation: float) -> torch.Tensor:
+    def __call__(
+        self, z: torch.Tensor, y: torch.Tensor, truncation: float, *, cancel=None
+    ) -> torch.Tensor:
         self.calls.append(z.shape[0])
+        if cancel is not None and cancel():
+            raise Cancelled
         if self.fail_always is not None:
             raise self.fail_always
         if z.shape[0] > self.fail_over_batch:
@@ -93,3 +98,25 @@ def test_out_of_memory_is_recognised() -> None:
     assert is_out_of_memory(RuntimeError("CUDA out of memory. Tried to allocate"))
     assert is_out_of_memory(MemoryError())
     assert not is_out_of_memory(ValueError("shape mismatch"))
+
+
+def test_a_cancelled_call_is_not_a_failure() -> None:
+    primary = Fake("big", 32, 0.5)
+    last = Fake("cppn", 32, 0.1)
+    warnings: list[str] = []
+    gen = FallbackGenerator(
+        primary, [("cppn", lambda: last)], failures_to_switch=1, warn=warnings.append
+    )
+    asked: list[int] = []
+
+    def cancel() -> bool:
+        asked.append(1)
+        return True
+
+    for _ in range(3):
+        with pytest.raises(Cancelled):
+            gen(*_inputs(1), 0.4, cancel=cancel)
+    assert len(asked) == 3  # the check reached the generator that paints
+    assert gen.name == "big" and gen.failures == 0 and warnings == []
+    out = gen(*_inputs(1), 0.4, cancel=lambda: False)
+    assert torch.allclose(out, torch.full_like(out, 0.5))
