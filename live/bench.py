@@ -749,10 +749,10 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         m = lat["latency_ms"]
         rows.append(
             (
-                "OSC category jump → first frame showing it",
+                f"OSC category jump → first frame showing it ({lat['generator']})",
                 f"median {m['median']:.0f} ms, p95 {m['p95']:.0f} ms",
-                f"{lat['shown']}/{lat['commands']} shown; ≤ one frame + one keyframe"
-                f" ({lat['target_ms']:.0f} ms)",
+                f"{lat['shown']}/{lat['commands']} shown, {lat['keyframes_dropped']} stale"
+                f" keyframes dropped; ≤ one frame + one keyframe ({lat['target_ms']:.0f} ms)",
             )
         )
         rows.append(

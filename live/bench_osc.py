@@ -2,7 +2,9 @@
 
 Latency: a category jump is sent over UDP to a running show; it counts until the
 first presented frame whose keyframe was painted towards the new category.
-The target is one display frame plus one keyframe.
+The target is one display frame plus one keyframe. The gaps between commands
+are jittered by up to 50 ms so that they land at every phase of the display's
+and the generator's cycles, not at one phase again and again.
 
 Flood: random and malformed datagrams are sent as fast as one loopback socket
 allows while a show runs; its display rate is compared with a quiet run of the
@@ -50,7 +52,7 @@ def bench_osc_latency(config: Any, *, commands: int = 20, spacing_s: float = 0.6
     """Median time from a category jump sent over OSC to the first frame showing it."""
     from live.bench import _stats, run_show
 
-    cfg, port = _osc_config(config, commands * spacing_s + 3.0)
+    cfg, port = _osc_config(config, commands * (spacing_s + 0.05) + 3.0)
     sent: list[tuple[float, int]] = []
     holder: dict[str, Any] = {}
 
@@ -63,7 +65,7 @@ def bench_osc_latency(config: Any, *, commands: int = 20, spacing_s: float = 0.6
             category = rng.randrange(1000)
             sent.append((clock.now(), category))
             sock.sendto(osc_message("/ganterp/category/jump", category), ("127.0.0.1", port))
-            time.sleep(spacing_s)
+            time.sleep(spacing_s + rng.uniform(0.0, 0.05))
         sock.close()
 
     def started(show: Any) -> None:
@@ -85,6 +87,8 @@ def bench_osc_latency(config: Any, *, commands: int = 20, spacing_s: float = 0.6
         "latency_ms": _stats(latencies),
         "display_period_ms": period,
         "keyframe_ms": report.generate_ms_median,
+        "keyframes_dropped": report.keyframes_cancelled,
+        "generator": report.generator,
         "target_ms": period + report.generate_ms_median,
         "display": kind,
     }

@@ -84,6 +84,10 @@ class GenTarget:
         Counts seen so far (to trace a picture back to the sound that caused it).
     frozen : bool
         Whether the picture is held still.
+    commands : int
+        Steps with operator commands (keys, OSC, MIDI, presets) so far; stamped by
+        the control loop. A newer target with a higher count makes a keyframe in
+        progress stale: the operator is waiting for the change.
     """
 
     z: np.ndarray
@@ -99,6 +103,7 @@ class GenTarget:
     beats: int
     inflections: int
     frozen: bool = False
+    commands: int = 0
 
 
 def truncated_normal(rng: np.random.Generator, size: int, bound: float = 2.0) -> np.ndarray:

@@ -118,6 +118,7 @@ class ShowReport:
     frames_presented: int = 0
     display_fps: float = 0.0
     keyframes: int = 0
+    keyframes_cancelled: int = 0
     keyframes_per_s: float = 0.0
     generate_ms_median: float = 0.0
     generate_ms_p95: float = 0.0
@@ -679,6 +680,7 @@ class Show:
         if worker is not None:
             times = list(worker.stats.times_ms)
             r.keyframes = worker.stats.keyframes
+            r.keyframes_cancelled = worker.stats.cancelled
             r.keyframes_per_s = r.keyframes / r.seconds if r.seconds > 0 else 0.0
             if times:
                 r.generate_ms_median = float(np.median(times))

@@ -13,7 +13,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 
 import numpy as np
 import torch
@@ -27,7 +28,7 @@ from live.display.compositor import Keyframe
 from live.engine.slots import DropQueue, LatestSlot
 from live.engine.stats import LogOnce, RateMeter
 from live.trajectory import GenTarget, Trajectory
-from models.base import Generator
+from models.base import CancelCheck, Cancelled, Generator
 
 log = logging.getLogger("ganterp.engine")
 
@@ -134,6 +135,7 @@ class ControlLoop:
         self.errors = 0
         self.busy_s = 0.0
         self.audio_s = 0.0
+        self.command_steps = 0
         self._last_inflection: float | None = None
         self._last_features: AudioFeatures | None = None
         self._stop = threading.Event()
@@ -181,7 +183,10 @@ class ControlLoop:
             features, events = self.analyzer.process(block, start)
             self.audio_s += block.shape[0] / self.analyzer.sample_rate
         applied = False
-        for command in self.commands.drain():
+        commands = self.commands.drain()
+        if commands:
+            self.command_steps += 1
+        for command in commands:
             # One bad command is logged and dropped; it never costs the analysis.
             try:
                 if self.apply_command is None or not self.apply_command(command):
@@ -199,7 +204,7 @@ class ControlLoop:
         target = None
         previous, version = self.targets.get()
         if features or applied or version == 0:
-            target = self.trajectory.step(features, events)
+            target = replace(self.trajectory.step(features, events), commands=self.command_steps)
             # While the picture is frozen, its inputs do not change: do not make the
             # generator paint the same picture again and again.
             if not (target.frozen and previous is not None and previous.frozen):
@@ -233,6 +238,7 @@ class GeneratorStats:
     """The generator worker's counters (read by the HUD and the report)."""
 
     keyframes: int = 0
+    cancelled: int = 0
     errors: int = 0
     last_error: str = ""
     times_ms: deque[float] = field(default_factory=lambda: deque(maxlen=512))
@@ -257,6 +263,12 @@ def to_uint8_image(images: torch.Tensor) -> np.ndarray:
 
 class GeneratorWorker:
     """Renders the newest generator inputs into keyframes, never blocking anyone.
+
+    A keyframe in progress is dropped when a command makes it stale (a newer
+    target with a higher ``commands`` count), so the change reaches the screen
+    one keyframe after the command instead of up to two. Never twice in a row:
+    a stream of commands (a MIDI fader) slows keyframes at most to half their
+    rate and never stops them.
 
     Parameters
     ----------
@@ -310,17 +322,29 @@ class GeneratorWorker:
         if self._thread.is_alive():
             self._thread.join(timeout=10.0)
 
-    def render(self, target: GenTarget) -> np.ndarray:
-        """Generate one image for ``target`` (runs on the caller's thread)."""
+    def render(self, target: GenTarget, cancel: CancelCheck | None = None) -> np.ndarray:
+        """Generate one image for ``target`` (runs on the caller's thread).
+
+        Raises
+        ------
+        Cancelled
+            When ``cancel`` returned True during the call.
+        """
         z = torch.from_numpy(np.ascontiguousarray(target.z, dtype=np.float32))[None]
         y = torch.from_numpy(np.ascontiguousarray(target.y, dtype=np.float32))[None]
         with torch.inference_mode():
-            images = self.generator(z, y, float(target.truncation))
+            images = self.generator(z, y, float(target.truncation), cancel=cancel)
         return to_uint8_image(images)
+
+    def stale(self, target: GenTarget) -> bool:
+        """Whether a newer target carries commands that ``target`` does not (thread-safe)."""
+        newest, _ = self.targets.get()
+        return newest is not None and newest.commands > target.commands
 
     def _run(self) -> None:
         version = 0
         failures = 0
+        cancelled = False
         while not self._stop.is_set():
             target, new_version = self.targets.wait_newer(version, timeout=0.1)
             if target is None or new_version == version:
@@ -328,7 +352,11 @@ class GeneratorWorker:
             version = new_version
             t0 = time.perf_counter()
             try:
-                image = self.render(target)
+                image = self.render(target, None if cancelled else partial(self.stale, target))
+            except Cancelled:
+                self.stats.cancelled += 1
+                cancelled = True
+                continue
             except Exception as exc:  # keep the last frame up and carry on
                 self.stats.errors += 1
                 self.stats.last_error = f"{type(exc).__name__}: {exc}"
@@ -337,6 +365,7 @@ class GeneratorWorker:
                 failures += 1
                 continue
             failures = 0
+            cancelled = False
             ms = (time.perf_counter() - t0) * 1000.0
             self.stats.keyframes += 1
             self.stats.times_ms.append(ms)

@@ -18,12 +18,13 @@ from signals import sections_with_gaps
 
 from live.audio.sources import FileSource
 from live.clock import MonotonicClock
-from live.control.commands import Blackout, NextCategory
+from live.control.commands import Blackout, JumpToCategory, NextCategory
 from live.display.window import HeadlessDisplay
 from live.engine.show import Show
 from live.errors import AudioInputError
 from live.record import Recorder
 from live.settings import Config
+from models.base import check_cancel
 from models.cppn import CppnGenerator
 
 pytestmark = pytest.mark.slow
@@ -48,13 +49,20 @@ def music(tmp_path_factory) -> tuple[Path, np.ndarray, list[tuple[float, float]]
 
 
 class Flaky:
-    """A generator that fails on some calls, to prove the show survives it."""
+    """A generator that fails on some calls, or is slow, to prove the show survives it.
 
-    def __init__(self, inner, fail: set[int] | None = None, delay_s: float = 0.0) -> None:
+    A slow call waits ``delay_s`` in ``steps`` equal parts, asking ``cancel`` before each.
+    """
+
+    def __init__(
+        self, inner, fail: set[int] | None = None, delay_s: float = 0.0, steps: int = 1
+    ) -> None:
         self.inner = inner
         self.fail = fail or set()
         self.delay_s = delay_s
+        self.steps = steps
         self.calls = 0
+        self.painting = threading.Event()
         for name in (
             "name",
             "z_dim",
@@ -66,13 +74,20 @@ class Flaky:
         ):
             setattr(self, name, getattr(inner, name))
 
-    def __call__(self, z: torch.Tensor, y: torch.Tensor, truncation: float) -> torch.Tensor:
+    def __call__(
+        self, z: torch.Tensor, y: torch.Tensor, truncation: float, *, cancel=None
+    ) -> torch.Tensor:
         self.calls += 1
-        if self.delay_s:
-            time.sleep(self.delay_s)
+        self.painting.set()
+        try:
+            for _ in range(self.steps if self.delay_s else 0):
+                check_cancel(cancel)
+                time.sleep(self.delay_s / self.steps)
+        finally:
+            self.painting.clear()
         if self.calls in self.fail:
             raise RuntimeError(f"injected failure on call {self.calls}")
-        return self.inner(z, y, truncation)
+        return self.inner(z, y, truncation, cancel=cancel)
 
 
 def _show(path: Path, generator, config: Config, **kw) -> tuple[Show, KeepFrames]:
@@ -146,6 +161,27 @@ def test_commands_and_quit_from_another_thread(music):
     state, _ = show.state.get()
     assert state is not None and state.target is not None
     assert state.target.category == 6
+
+
+def test_a_command_drops_the_stale_keyframe_in_progress(music):
+    path, _, _ = music
+    slow = Flaky(CppnGenerator(resolution=32), delay_s=0.4, steps=40)
+    show, _ = _show(path, slow, _config(4.0), categories=[5, 6, 7], trace=True)
+    sent: list[float] = []
+
+    def operator():
+        time.sleep(1.5)
+        slow.painting.wait(timeout=5.0)  # a keyframe for the old category is in progress
+        time.sleep(0.05)
+        sent.append(show.clock.now())
+        show.send(JumpToCategory(900))
+
+    threading.Thread(target=operator, daemon=True).start()
+    report = show.run()
+    assert report.keyframes_cancelled >= 1 and report.generator_errors == 0
+    shown = next(p.time_s for p in report.trace if p.time_s >= sent[0] and p.category == 900)
+    # One keyframe (0.4 s) and a display frame, not the rest of the stale one first (0.75 s).
+    assert shown - sent[0] < 0.6
 
 
 def test_recording_holds_the_input_audio_in_sync(music, tmp_path):

@@ -72,11 +72,11 @@ class AlwaysFails(CppnGenerator):
         super().__init__(resolution=64)
         self.calls = 0
 
-    def __call__(self, z, y, truncation):
+    def __call__(self, z, y, truncation, *, cancel=None):
         self.calls += 1
         if self.calls > 1:
             raise RuntimeError("CUDA out of memory. Tried to allocate 1.00 GiB")
-        return super().__call__(z, y, truncation)
+        return super().__call__(z, y, truncation, cancel=cancel)
 
 
 def test_a_failing_generator_hands_over_to_its_fallback(music) -> None:
