@@ -304,12 +304,18 @@ def test_a_present_model_needs_no_network(server, tmp_path: Path) -> None:
     assert len(files.requests) == count
 
 
+def _old_model(cache: Path, file: str) -> Path:
+    """A model directory from before, holding one file that says ``old``."""
+    old = cache / "biggan-deep-128"
+    old.mkdir(parents=True)
+    (old / file).write_text("old")
+    return old
+
+
 def test_an_outdated_model_is_replaced_whole(server, tmp_path: Path) -> None:
     url, _ = server
     cache = tmp_path / "cache"
-    old = cache / "biggan-deep-128"
-    old.mkdir(parents=True)
-    (old / "stale.txt").write_text("old")
+    _old_model(cache, "stale.txt")
     directory = fetch_model(_spec(url), cache)
     assert sorted(p.name for p in directory.iterdir()) == [
         "config.json",
@@ -322,9 +328,7 @@ def test_an_outdated_model_is_replaced_whole(server, tmp_path: Path) -> None:
 def test_a_failed_fetch_keeps_the_previous_model(server, tmp_path: Path) -> None:
     url, files = server
     cache = tmp_path / "cache"
-    old = cache / "biggan-deep-128"
-    old.mkdir(parents=True)
-    (old / "config.json").write_text("old")
+    old = _old_model(cache, "config.json")
     del files.content["m-weights.bin"]
     with pytest.raises(DownloadError, match="HTTP 404"):
         fetch_model(_spec(url), cache)
