@@ -85,9 +85,10 @@ class GenTarget:
     frozen : bool
         Whether the picture is held still.
     commands : int
-        Steps with operator commands (keys, OSC, MIDI, presets) so far; stamped by
-        the control loop. A newer target with a higher count makes a keyframe in
-        progress stale: the operator is waiting for the change.
+        Control steps so far with an operator's command (keys, OSC, MIDI,
+        presets) that changes these inputs at once (see
+        :func:`live.control.commands.repaints`); stamped by the control loop. A
+        newer target with a higher count makes a keyframe in progress stale.
     """
 
     z: np.ndarray

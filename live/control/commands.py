@@ -126,3 +126,19 @@ Command = (
     | SavePreset
     | MidiLearn
 )
+
+
+def repaints(command: Command) -> bool:
+    """Whether ``command`` changes the generator's inputs at once.
+
+    A keyframe painted without such a command is stale: the operator is waiting
+    to see it. Display-side commands (blackout, HUD, brightness and other post
+    effects), analysis settings, tempo, a new category list (it waits for the
+    next inflection), freezing, saving and MIDI learn do not repaint.
+    """
+    if isinstance(command, SetSetting):
+        return command.section == "trajectory"
+    return isinstance(
+        command,
+        NextCategory | PreviousCategory | JumpToCategory | ReseedZ | LoadPreset | LoadPresetSlot,
+    )

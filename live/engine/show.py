@@ -244,6 +244,8 @@ class Show:
         )
         self.hud_on = config.display.hud
         self._quit = threading.Event()
+        # Wakes the display loop before its next tick: quit, or a command's keyframe.
+        self._wake = threading.Event()
         self._blackout = False
         self.report = ShowReport()
         self.display_rate = RateMeter(clock, window_s=1.0)
@@ -267,6 +269,7 @@ class Show:
     def quit(self) -> None:
         """Ask the show to end after the current frame (thread-safe)."""
         self._quit.set()
+        self._wake.set()
 
     def run(self) -> ShowReport:
         """Run until quit, ``show.seconds``, or the end of a file input; return the report."""
@@ -295,6 +298,7 @@ class Show:
             frames=self.frames,
             clock=self.clock,
             log_once=self.log_once,
+            on_command_keyframe=self._wake.set,
         )
         try:
             if self._recorder_factory is not None:
@@ -509,8 +513,11 @@ class Show:
             # Far behind (a stall): start the schedule afresh rather than rush.
             if delay < -4 * period:
                 next_frame = self.clock.now()
-            elif delay > 0:
-                self._quit.wait(delay)
+            elif delay > 0 and self._wake.wait(delay):
+                # A keyframe answering a command is ready: show it now, not at the
+                # next tick, and count the ticks from here.
+                self._wake.clear()
+                next_frame = self.clock.now()
         self._ended_at = self.clock.now()
         self.report.seconds = self._ended_at - start
         if self.recorder is not None:

@@ -23,7 +23,7 @@ from live.analysis.analyzer import Analyzer
 from live.analysis.features import AudioFeatures, Event, Inflection
 from live.audio.ring import RingReader
 from live.clock import Clock
-from live.control.commands import Command
+from live.control.commands import Command, repaints
 from live.display.compositor import Keyframe
 from live.engine.slots import DropQueue, LatestSlot
 from live.engine.stats import LogOnce, RateMeter
@@ -184,7 +184,7 @@ class ControlLoop:
             self.audio_s += block.shape[0] / self.analyzer.sample_rate
         applied = False
         commands = self.commands.drain()
-        if commands:
+        if any(repaints(command) for command in commands):
             self.command_steps += 1
         for command in commands:
             # One bad command is logged and dropped; it never costs the analysis.
@@ -287,6 +287,9 @@ class GeneratorWorker:
         failure in a row (x1.5), up to ``max_retry_s``.
     max_retry_s : float
         Longest pause between attempts, seconds.
+    on_command_keyframe : callable, optional
+        Called (on this thread) after publishing the first keyframe that shows
+        a newer command, so the display can present it at once.
     """
 
     def __init__(
@@ -299,7 +302,10 @@ class GeneratorWorker:
         log_once: LogOnce,
         retry_s: float = 0.05,
         max_retry_s: float = 1.0,
+        on_command_keyframe: Callable[[], None] | None = None,
     ) -> None:
+        self.on_command_keyframe = on_command_keyframe
+        self._shown_commands = 0
         self.generator = generator
         self.targets = targets
         self.frames = frames
@@ -379,3 +385,7 @@ class GeneratorWorker:
                     index=self.stats.keyframes,
                 )
             )
+            if target.commands > self._shown_commands:
+                self._shown_commands = target.commands
+                if self.on_command_keyframe is not None:
+                    self.on_command_keyframe()

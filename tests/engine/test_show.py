@@ -184,6 +184,29 @@ def test_a_command_drops_the_stale_keyframe_in_progress(music):
     assert shown - sent[0] < 0.6
 
 
+def test_a_command_is_shown_without_waiting_for_the_next_tick(music):
+    path, _, _ = music
+    # Four frames a second: the next tick is up to 250 ms away when the command comes.
+    show, _ = _show(path, CppnGenerator(resolution=32), _config(3.0, fps=4.0), trace=True)
+    sent: list[float] = []
+
+    def operator():
+        for category in (900, 901, 902):
+            time.sleep(0.61)
+            sent.append(show.clock.now())
+            show.send(JumpToCategory(category))
+
+    threading.Thread(target=operator, daemon=True).start()
+    report = show.run()
+    delays = [
+        next(p.time_s for p in report.trace if p.time_s >= t and p.category == category) - t
+        for t, category in zip(sent, (900, 901, 902), strict=True)
+    ]
+    assert max(delays) < 0.1, delays
+    # The early frames do not add up to a faster display.
+    assert report.display_fps < 4.0 * 1.25
+
+
 def test_recording_holds_the_input_audio_in_sync(music, tmp_path):
     path, audio, _ = music
     out = tmp_path / "show.mp4"

@@ -1,4 +1,4 @@
-"""The generator worker: newest inputs first, and a keyframe made stale by a command is dropped."""
+"""The show's workers: commands that repaint are counted, and a keyframe they make stale is dropped."""
 
 from __future__ import annotations
 
@@ -11,12 +11,31 @@ import numpy as np
 import pytest
 import torch
 
+from live.analysis.analyzer import Analyzer
+from live.audio.ring import AudioRing
 from live.clock import MonotonicClock
+from live.control.commands import (
+    Blackout,
+    Command,
+    Freeze,
+    JumpToCategory,
+    LoadPreset,
+    LoadPresetSlot,
+    NextCategory,
+    ReseedZ,
+    SavePreset,
+    SetCategories,
+    SetSetting,
+    ShowHud,
+    TapTempo,
+    repaints,
+)
 from live.display.compositor import Keyframe
-from live.engine.slots import LatestSlot
+from live.engine.slots import DropQueue, LatestSlot
 from live.engine.stats import LogOnce
-from live.engine.workers import GeneratorWorker
-from live.trajectory import GenTarget
+from live.engine.workers import ControlLoop, GeneratorWorker
+from live.settings import Config
+from live.trajectory import GenTarget, Trajectory
 from models.base import CancelCheck, check_cancel
 
 WAIT_S = 5.0
@@ -85,21 +104,23 @@ def rig():
     targets: LatestSlot[GenTarget] = LatestSlot()
     frames: LatestSlot[Keyframe] = LatestSlot()
     clock = MonotonicClock()
+    woken: list[float] = []
     worker = GeneratorWorker(
         generator=gen,
         targets=targets,
         frames=frames,
         clock=clock,
         log_once=LogOnce(logging.getLogger("test"), clock),
+        on_command_keyframe=lambda: woken.append(float(frames.get()[0].target.z[0])),
     )
     worker.start()
-    yield gen, targets, frames, worker
+    yield gen, targets, frames, worker, woken
     gen.paint(100)
     worker.stop()
 
 
 def test_a_command_drops_the_keyframe_in_progress(rig) -> None:
-    gen, targets, frames, worker = rig
+    gen, targets, frames, worker, woken = rig
     targets.put(target(1.0, commands=0))
     assert gen.started.get(timeout=WAIT_S) == (1.0, True)
     gen.paint(2)  # half of it
@@ -121,10 +142,12 @@ def test_a_command_drops_the_keyframe_in_progress(rig) -> None:
     assert _newest(frames, 2).target.z[0] == 3.0
     assert worker.stats.cancelled == 1 and worker.stats.keyframes == 2
     assert worker.stats.errors == 0
+    worker.stop()  # its last call-back has run
+    assert woken == [2.0, 3.0]  # each keyframe showing a newer command wakes the display
 
 
 def test_newer_inputs_without_a_command_let_the_keyframe_finish(rig) -> None:
-    gen, targets, frames, worker = rig
+    gen, targets, frames, worker, woken = rig
     targets.put(target(1.0, commands=3))
     assert gen.started.get(timeout=WAIT_S) == (1.0, True)
     gen.paint(1)
@@ -138,9 +161,60 @@ def test_newer_inputs_without_a_command_let_the_keyframe_finish(rig) -> None:
     assert gen.ended.get(timeout=WAIT_S) == (2.0, "painted")
     assert _newest(frames, 2).target.z[0] == 2.0
     assert worker.stats.cancelled == 0 and worker.stats.keyframes == 2
+    worker.stop()
+    assert woken == [1.0]  # the second keyframe shows no newer command
 
 
 def _newest(frames: LatestSlot[Keyframe], version: int) -> Keyframe:
     keyframe, got = frames.wait_newer(version - 1, timeout=WAIT_S)
     assert got == version and keyframe is not None
     return keyframe
+
+
+def test_the_control_loop_counts_only_commands_that_repaint() -> None:
+    config = Config()
+    ring = AudioRing(48000, 1, 48000)
+    clock = MonotonicClock()
+    commands: DropQueue[Command] = DropQueue(16)
+    targets: LatestSlot[GenTarget] = LatestSlot()
+    loop = ControlLoop(
+        reader=ring.reader(),
+        analyzer=Analyzer(48000, config.analysis, config.inflection),
+        trajectory=Trajectory(config.trajectory, z_dim=4, num_classes=10, categories=[1, 2]),
+        commands=commands,
+        targets=targets,
+        state=LatestSlot(),
+        events=None,
+        clock=clock,
+        period_s=0.01,
+        log_once=LogOnce(logging.getLogger("test"), clock),
+        apply_command=lambda command: not repaints(command),  # the show's own commands
+    )
+
+    def step_with(*sent: Command) -> GenTarget:
+        for command in sent:
+            commands.put(command)
+        ring.write(np.zeros((480, 1), np.float32), clock.now())
+        loop.step()
+        newest, _ = targets.get()
+        assert newest is not None
+        return newest
+
+    assert step_with().commands == 0
+    # Display, analysis and tempo commands leave the picture's inputs as they are.
+    assert step_with(SetSetting("display", "brightness", 0.5), Blackout(True)).commands == 0
+    assert step_with(SetSetting("inflection", "threshold", 0.02), TapTempo(1.0)).commands == 0
+    jumped = step_with(JumpToCategory(7), NextCategory())
+    assert jumped.commands == 1 and jumped.category == 2  # one step, however many commands
+    assert step_with(SetSetting("trajectory", "truncation", 0.6)).commands == 2
+    assert step_with().commands == 2  # the music moves on: the count stays
+
+
+def test_commands_that_repaint() -> None:
+    assert repaints(JumpToCategory(3)) and repaints(NextCategory()) and repaints(ReseedZ())
+    assert repaints(LoadPreset("club")) and repaints(LoadPresetSlot(2))
+    assert repaints(SetSetting("trajectory", "truncation", 0.5))
+    assert not repaints(SetSetting("display", "brightness", 0.5))
+    assert not repaints(Blackout(True)) and not repaints(ShowHud(False))
+    assert not repaints(Freeze(True)) and not repaints(SetCategories((1, 2)))
+    assert not repaints(TapTempo(0.0)) and not repaints(SavePreset("x"))
