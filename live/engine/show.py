@@ -65,6 +65,11 @@ log = logging.getLogger("ganterp.show")
 #: How long a beat or inflection flash lasts on the HUD, seconds.
 FLASH_S = 0.25
 
+#: Shortest time between two frames shown before their tick because a keyframe
+#: answering a command was ready, seconds: a pad hit is shown at once, a fader's
+#: stream of commands at the display's own pace.
+EARLY_FRAME_GAP_S = 0.25
+
 
 @dataclass
 class _Flashes:
@@ -486,6 +491,7 @@ class Show:
         next_frame = start
         beats_and_inflections = _Flashes()
         finished_at: float | None = None
+        early_at = -EARLY_FRAME_GAP_S
         if self.recorder is not None:
             self.recorder.begin(start)
         self._started_at = start
@@ -514,10 +520,16 @@ class Show:
             if delay < -4 * period:
                 next_frame = self.clock.now()
             elif delay > 0 and self._wake.wait(delay):
-                # A keyframe answering a command is ready: show it now, not at the
-                # next tick, and count the ticks from here.
                 self._wake.clear()
-                next_frame = self.clock.now()
+                now = self.clock.now()
+                if now - early_at >= EARLY_FRAME_GAP_S:
+                    # A keyframe answering a command is ready: show it now rather than
+                    # at the next tick, yet no sooner than half a period after the last
+                    # frame, and count the ticks from there.
+                    self._quit.wait(max(0.0, presented + period / 2 - now))
+                    early_at = next_frame = self.clock.now()
+                else:  # a stream of commands (a fader) goes at the display's pace
+                    self._quit.wait(max(0.0, next_frame - now))
         self._ended_at = self.clock.now()
         self.report.seconds = self._ended_at - start
         if self.recorder is not None:

@@ -18,7 +18,7 @@ from signals import sections_with_gaps
 
 from live.audio.sources import FileSource
 from live.clock import MonotonicClock
-from live.control.commands import Blackout, JumpToCategory, NextCategory
+from live.control.commands import Blackout, JumpToCategory, NextCategory, SetSetting
 from live.display.window import HeadlessDisplay
 from live.engine.show import Show
 from live.errors import AudioInputError
@@ -205,6 +205,25 @@ def test_a_command_is_shown_without_waiting_for_the_next_tick(music):
     assert max(delays) < 0.1, delays
     # The early frames do not add up to a faster display.
     assert report.display_fps < 4.0 * 1.25
+
+
+def test_a_stream_of_commands_cannot_race_the_display(music):
+    path, _, _ = music
+    slow = Flaky(CppnGenerator(resolution=32), delay_s=0.03, steps=10)
+    show, _ = _show(path, slow, _config(2.5, fps=20.0), trace=True)
+
+    def fader():  # a MIDI fader on a setting that repaints, 200 moves a second
+        for i in range(400):
+            show.send(SetSetting("trajectory", "truncation", 0.3 + 0.001 * (i % 100)))
+            time.sleep(0.005)
+
+    threading.Thread(target=fader, daemon=True).start()
+    report = show.run()
+    intervals = np.diff([p.time_s for p in report.trace])
+    assert report.keyframes_cancelled > 10  # the fader kept making keyframes stale
+    assert intervals.min() > 0.5 / 20.0 - 0.003  # never closer than half a period
+    # At most four early frames a second beyond the display's rate.
+    assert report.display_fps < 20.0 + 4.0 + 1.0
 
 
 def test_recording_holds_the_input_audio_in_sync(music, tmp_path):
