@@ -186,13 +186,15 @@ def test_a_command_drops_the_stale_keyframe_in_progress(music):
 
 def test_a_command_is_shown_without_waiting_for_the_next_tick(music):
     path, _, _ = music
-    # Four frames a second: the next tick is up to 250 ms away when the command comes.
-    show, _ = _show(path, CppnGenerator(resolution=32), _config(3.0, fps=4.0), trace=True)
+    # Two frames a second: the next tick is up to 500 ms away when a command comes,
+    # and waiting for it would put half of them over 250 ms.
+    show, _ = _show(path, CppnGenerator(resolution=32), _config(3.0, fps=2.0), trace=True)
+    categories = (900, 901, 902, 903, 904)
     sent: list[float] = []
 
     def operator():
-        for category in (900, 901, 902):
-            time.sleep(0.61)
+        for category in categories:
+            time.sleep(0.45)
             sent.append(show.clock.now())
             show.send(JumpToCategory(category))
 
@@ -200,17 +202,15 @@ def test_a_command_is_shown_without_waiting_for_the_next_tick(music):
     report = show.run()
     delays = [
         next(p.time_s for p in report.trace if p.time_s >= t and p.category == category) - t
-        for t, category in zip(sent, (900, 901, 902), strict=True)
+        for t, category in zip(sent, categories, strict=True)
     ]
-    assert max(delays) < 0.1, delays
-    # The early frames do not add up to a faster display.
-    assert report.display_fps < 4.0 * 1.25
+    assert max(delays) < 0.25, delays
 
 
 def test_a_stream_of_commands_cannot_race_the_display(music):
     path, _, _ = music
     slow = Flaky(CppnGenerator(resolution=32), delay_s=0.03, steps=10)
-    show, _ = _show(path, slow, _config(2.5, fps=20.0), trace=True)
+    show, _ = _show(path, slow, _config(2.5, fps=10.0), trace=True)
 
     def fader():  # a MIDI fader on a setting that repaints, 200 moves a second
         for i in range(400):
@@ -221,9 +221,15 @@ def test_a_stream_of_commands_cannot_race_the_display(music):
     report = show.run()
     intervals = np.diff([p.time_s for p in report.trace])
     assert report.keyframes_cancelled > 10  # the fader kept making keyframes stale
-    assert intervals.min() > 0.5 / 20.0 - 0.003  # never closer than half a period
+    # Never closer than half a period, except to catch up after a late frame.
+    close = intervals < 0.5 / 10.0 - 0.003
+    for i in np.flatnonzero(close):
+        before = i - 1
+        while before >= 0 and close[before]:  # a run of catch-up frames
+            before -= 1
+        assert before >= 0 and intervals[before] > 1.0 / 10.0, intervals
     # At most four early frames a second beyond the display's rate.
-    assert report.display_fps < 20.0 + 4.0 + 1.0
+    assert report.display_fps < 10.0 + 4.0 + 0.5
 
 
 def test_recording_holds_the_input_audio_in_sync(music, tmp_path):
