@@ -335,6 +335,8 @@ def print_report(report) -> None:
         f"{r.keyframes_per_s:.1f} keyframes/s ({r.generate_ms_median:.1f} ms median), "
         f"{r.onsets} onsets, {r.beats} beats, {r.inflections} inflections"
     )
+    if r.keyframes_cancelled:
+        print(f"ganterp: {r.keyframes_cancelled} keyframes dropped half-painted for a command")
     print(
         f"ganterp: audio overflows {r.overflows}, analysis drops {r.ring_dropped} frames, "
         f"generator errors {r.generator_errors}, analysis errors {r.control_errors}"
