@@ -1,7 +1,8 @@
 """``ganterp bench --only osc``: OSC command latency, and the show under a flood of bad packets.
 
 Latency: a category jump is sent over UDP to a running show; it counts until the
-first presented frame whose keyframe was painted towards the new category.
+first presented frame whose keyframe was painted towards the new category (the
+start of the morph to it).
 The target is one display frame plus one keyframe. The gaps between commands
 are jittered by up to 50 ms so that they land at every phase of the display's
 and the generator's cycles, not at one phase again and again.

@@ -128,16 +128,25 @@ Command = (
 )
 
 
+#: Trajectory settings that change the generator's inputs at once (the others,
+#: such as speeds and policies, act from the next hop or inflection on).
+IMMEDIATE_TRAJECTORY_SETTINGS = frozenset(
+    {"truncation", "breathe", "onset_pulse", "beat_pulse", "drift"}
+)
+
+
 def repaints(command: Command) -> bool:
     """Whether ``command`` changes the generator's inputs at once.
 
     A keyframe painted without such a command is stale: the operator is waiting
-    to see it. Display-side commands (blackout, HUD, brightness and other post
-    effects), analysis settings, tempo, a new category list (it waits for the
-    next inflection), freezing, saving and MIDI learn do not repaint.
+    to see it. A category change or a new z starts a morph, so its first
+    keyframe is where the change begins. Display-side commands (blackout, HUD,
+    brightness and other post effects), analysis settings, trajectory speeds,
+    tempo, a new category list (it waits for the next inflection), freezing,
+    saving and MIDI learn do not repaint.
     """
     if isinstance(command, SetSetting):
-        return command.section == "trajectory"
+        return command.section == "trajectory" and command.key in IMMEDIATE_TRAJECTORY_SETTINGS
     return isinstance(
         command,
         NextCategory | PreviousCategory | JumpToCategory | ReseedZ | LoadPreset | LoadPresetSlot,

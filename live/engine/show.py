@@ -456,7 +456,7 @@ class Show:
     # -- the display loop -------------------------------------------------------------------
     def _handle(self, action: object) -> None:
         if isinstance(action, Quit):
-            self._quit.set()
+            self.quit()
         elif isinstance(action, ToggleHud):
             self.hud_on = not self.hud_on
         elif isinstance(action, ToggleFullscreen):
@@ -517,9 +517,11 @@ class Show:
             delay = next_frame - self.clock.now()
             # A frame or two late: the next ones go out at once and the rate holds.
             # Far behind (a stall): start the schedule afresh rather than rush.
-            if delay < -4 * period:
-                next_frame = self.clock.now()
-            elif delay > 0 and self._wake.wait(delay):
+            if delay <= 0:
+                self._wake.clear()  # the next frame goes now: it shows the newest keyframe
+                if delay < -4 * period:
+                    next_frame = self.clock.now()
+            elif self._wake.wait(delay):
                 self._wake.clear()
                 now = self.clock.now()
                 if now - early_at >= EARLY_FRAME_GAP_S:

@@ -182,18 +182,18 @@ class ControlLoop:
         if block.shape[0]:
             features, events = self.analyzer.process(block, start)
             self.audio_s += block.shape[0] / self.analyzer.sample_rate
-        applied = False
-        commands = self.commands.drain()
-        if any(repaints(command) for command in commands):
-            self.command_steps += 1
-        for command in commands:
+        applied = repaint = False
+        for command in self.commands.drain():
             # One bad command is logged and dropped; it never costs the analysis.
             try:
                 if self.apply_command is None or not self.apply_command(command):
                     self.trajectory.apply(command)
                 applied = True
+                repaint = repaint or repaints(command)
             except Exception as exc:
                 self.log_once("command", f"command {command!r} not applied: {exc}")
+        if repaint:
+            self.command_steps += 1
         if self.tick is not None:  # glides (preset cross-fades) move on
             try:
                 applied = bool(self.tick()) or applied
@@ -323,7 +323,7 @@ class GeneratorWorker:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop the thread and wait for it (a call in progress finishes first)."""
+        """Stop the thread and wait for it (a call in progress stops at its next check)."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=10.0)
@@ -347,6 +347,10 @@ class GeneratorWorker:
         newest, _ = self.targets.get()
         return newest is not None and newest.commands > target.commands
 
+    def _drop(self, target: GenTarget, may_drop_stale: bool) -> bool:
+        """The cancel check of a call: the show is ending, or (if allowed) ``target`` is stale."""
+        return self._stop.is_set() or (may_drop_stale and self.stale(target))
+
     def _run(self) -> None:
         version = 0
         failures = 0
@@ -358,8 +362,10 @@ class GeneratorWorker:
             version = new_version
             t0 = time.perf_counter()
             try:
-                image = self.render(target, None if cancelled else partial(self.stale, target))
+                image = self.render(target, partial(self._drop, target, not cancelled))
             except Cancelled:
+                if self._stop.is_set():
+                    break
                 self.stats.cancelled += 1
                 cancelled = True
                 continue

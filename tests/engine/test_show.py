@@ -19,7 +19,7 @@ from signals import sections_with_gaps
 from live.audio.sources import FileSource
 from live.clock import MonotonicClock
 from live.control.commands import Blackout, JumpToCategory, NextCategory, SetSetting
-from live.display.window import HeadlessDisplay
+from live.display.window import HeadlessDisplay, Quit
 from live.engine.show import Show
 from live.errors import AudioInputError
 from live.record import Recorder
@@ -230,6 +230,15 @@ def test_a_stream_of_commands_cannot_race_the_display(music):
         assert before >= 0 and intervals[before] > 1.0 / 10.0, intervals
     # At most four early frames a second beyond the display's rate.
     assert report.display_fps < 10.0 + 4.0 + 0.5
+
+
+def test_the_quit_key_ends_the_show_without_waiting_for_a_tick(music):
+    path, _, _ = music
+    # One frame a second: the key is read at a frame, and the show ends right after it.
+    show, display = _show(path, CppnGenerator(resolution=32), _config(0.0, fps=1.0))
+    display.actions.append(Quit())
+    report = show.run()
+    assert report.frames_presented == 1 and report.seconds < 0.5
 
 
 def test_recording_holds_the_input_audio_in_sync(music, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -42,9 +43,9 @@ WAIT_S = 5.0
 
 
 class TileByTile:
-    """A generator that paints one tile each time the test lets it, asking ``cancel`` before each.
+    """A generator that paints one tile each time the test lets it, asking ``cancel`` all along.
 
-    Every call reports ``(z[0, 0], cancel given)`` on ``started`` and how it ended on ``ended``.
+    Every call reports ``z[0, 0]`` on ``started`` and how it ended on ``ended``.
     """
 
     name = "tiles"
@@ -55,18 +56,21 @@ class TileByTile:
     def __init__(self, tiles: int = 4) -> None:
         self.tiles = tiles
         self.allowed = threading.Semaphore(0)
-        self.started: queue.Queue[tuple[float, bool]] = queue.Queue()
+        self.started: queue.Queue[float] = queue.Queue()
         self.ended: queue.Queue[tuple[float, str]] = queue.Queue()
 
     def __call__(
         self, z: torch.Tensor, y: torch.Tensor, truncation: float, *, cancel: CancelCheck | None
     ) -> torch.Tensor:
         key = float(z[0, 0])
-        self.started.put((key, cancel is not None))
+        self.started.put(key)
         try:
+            deadline = time.monotonic() + WAIT_S
             for _ in range(self.tiles):
                 check_cancel(cancel)
-                assert self.allowed.acquire(timeout=WAIT_S), "the test never let a tile paint"
+                while not self.allowed.acquire(timeout=0.005):  # a tile in progress
+                    check_cancel(cancel)
+                    assert time.monotonic() < deadline, "the test never let a tile paint"
         except BaseException as exc:
             self.ended.put((key, type(exc).__name__))
             raise
@@ -122,21 +126,20 @@ def rig():
 def test_a_command_drops_the_keyframe_in_progress(rig) -> None:
     gen, targets, frames, worker, woken = rig
     targets.put(target(1.0, commands=0))
-    assert gen.started.get(timeout=WAIT_S) == (1.0, True)
+    assert gen.started.get(timeout=WAIT_S) == 1.0
     gen.paint(2)  # half of it
     targets.put(target(2.0, commands=1))  # an operator's command
     gen.paint(1)  # the next check sees it
     assert gen.ended.get(timeout=WAIT_S) == (1.0, "Cancelled")
-    key, cancellable = gen.started.get(timeout=WAIT_S)
-    assert key == 2.0 and not cancellable  # never twice in a row
-    # A further command while it paints does not drop it.
+    assert gen.started.get(timeout=WAIT_S) == 2.0
+    # A further command while it paints does not drop it: never twice in a row.
     targets.put(target(3.0, commands=2))
     gen.paint(4)
     assert gen.ended.get(timeout=WAIT_S) == (2.0, "painted")
     keyframe = _newest(frames, 1)
     assert keyframe.target.z[0] == 2.0
     # The newest inputs come next, and may be dropped again.
-    assert gen.started.get(timeout=WAIT_S) == (3.0, True)
+    assert gen.started.get(timeout=WAIT_S) == 3.0
     gen.paint(4)
     assert gen.ended.get(timeout=WAIT_S) == (3.0, "painted")
     assert _newest(frames, 2).target.z[0] == 3.0
@@ -149,20 +152,33 @@ def test_a_command_drops_the_keyframe_in_progress(rig) -> None:
 def test_newer_inputs_without_a_command_let_the_keyframe_finish(rig) -> None:
     gen, targets, frames, worker, woken = rig
     targets.put(target(1.0, commands=3))
-    assert gen.started.get(timeout=WAIT_S) == (1.0, True)
+    assert gen.started.get(timeout=WAIT_S) == 1.0
     gen.paint(1)
     # The music moves on (a newer target, the same commands): the keyframe is still wanted.
     targets.put(replace(target(2.0, commands=3), time_s=0.5))
     gen.paint(3)
     assert gen.ended.get(timeout=WAIT_S) == (1.0, "painted")
     assert _newest(frames, 1).target.z[0] == 1.0
-    assert gen.started.get(timeout=WAIT_S) == (2.0, True)
+    assert gen.started.get(timeout=WAIT_S) == 2.0
     gen.paint(4)
     assert gen.ended.get(timeout=WAIT_S) == (2.0, "painted")
     assert _newest(frames, 2).target.z[0] == 2.0
     assert worker.stats.cancelled == 0 and worker.stats.keyframes == 2
     worker.stop()
     assert woken == [1.0]  # the second keyframe shows no newer command
+
+
+def test_stopping_ends_the_keyframe_in_progress(rig) -> None:
+    gen, targets, _, worker, _ = rig
+    targets.put(target(1.0, commands=0))
+    assert gen.started.get(timeout=WAIT_S) == 1.0
+    gen.paint(1)
+    stopper = threading.Thread(target=worker.stop)
+    stopper.start()  # the remaining tiles are never painted
+    stopper.join(timeout=WAIT_S)
+    assert not stopper.is_alive()
+    assert gen.ended.get(timeout=WAIT_S) == (1.0, "Cancelled")
+    assert worker.stats.cancelled == 0 and worker.stats.errors == 0  # not a dropped keyframe
 
 
 def _newest(frames: LatestSlot[Keyframe], version: int) -> Keyframe:
@@ -214,6 +230,8 @@ def test_commands_that_repaint() -> None:
     assert repaints(JumpToCategory(3)) and repaints(NextCategory()) and repaints(ReseedZ())
     assert repaints(LoadPreset("club")) and repaints(LoadPresetSlot(2))
     assert repaints(SetSetting("trajectory", "truncation", 0.5))
+    assert repaints(SetSetting("trajectory", "onset_pulse", 1.0))
+    assert not repaints(SetSetting("trajectory", "morph_s", 2.0))  # acts from the next hop
     assert not repaints(SetSetting("display", "brightness", 0.5))
     assert not repaints(Blackout(True)) and not repaints(ShowHud(False))
     assert not repaints(Freeze(True)) and not repaints(SetCategories((1, 2)))
