@@ -35,6 +35,18 @@ An Ogg file cut exactly at a page boundary, or an MP3 without a VBR header,
 carries no trustworthy length, so such a cut looks like a complete shorter
 file and is played as such.
 
+Codec delay
+-----------
+Decoded sample 0 is the original's sample 0 wherever the file says how much
+to drop: FFmpeg applies the LAME/Xing header's encoder delay and padding
+(MP3), the MP4 edit list (AAC in M4A), Opus's pre-skip and Vorbis's granule
+positions itself, so nothing is left to compensate here (measured by
+cross-correlation against the WAV original: 0 samples for WAV, FLAC, MP3,
+Ogg Vorbis, Opus, M4A and Matroska). Files that do not say cannot be
+corrected: an MP3 without a LAME/Xing header starts 1105 samples late (the
+encoder's 576 and the decoder's 529), a raw ADTS ``.aac`` file 1024 samples
+(the encoder's priming), about 25 ms either way.
+
 Wrong extension
 ---------------
 FFmpeg identifies the format by content. A file whose content is audio of

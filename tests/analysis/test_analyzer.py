@@ -9,15 +9,33 @@ import numpy as np
 import pytest
 from seed_reference import gap_of, sections_signal
 
-from live.analysis.analyzer import Analyzer
+from live.analysis.analyzer import ANALYSIS_RATE, Analyzer
 from live.analysis.features import AudioFeatures, Beat, Event, Inflection, Onset
 from live.settings import AnalysisSettings, InflectionSettings
 
 SILENCE_DB = -120.0
+#: Most audio the rate converter holds back (libsoxr HQ: 42 ms at 22.05 kHz), seconds.
+MAX_LATENCY_S = 0.05
 
 
 def make(sr: int) -> Analyzer:
     return Analyzer(sr, AnalysisSettings(), InflectionSettings())
+
+
+def assert_hop_count(features: list[AudioFeatures], n: int, sr: int, hop: int) -> None:
+    """One feature per complete analysis hop of ``n`` input samples at ``sr``.
+
+    At 44.1 kHz exactly ``n // hop``; at other rates the input is converted to the
+    analysis rate first and the converter holds back up to ``MAX_LATENCY_S``.
+    """
+    if sr == ANALYSIS_RATE:
+        assert len(features) == n // hop
+        return
+    full = n * ANALYSIS_RATE / sr / hop
+    assert full - MAX_LATENCY_S * ANALYSIS_RATE / hop - 1 <= len(features) <= full, (
+        len(features),
+        full,
+    )
 
 
 def feed(
@@ -116,8 +134,9 @@ def test_click_train_onsets_beats_tempo(
     # very start (sound begins there).
     stray = [t for t in onsets if np.min(np.abs(clicks - t)) > 0.05]
     assert all(t <= 0.05 for t in stray) and len(stray) <= (1 if floor else 0), stray
+    hop_frames = {f.frame for f in features}
     for e in of(events, Onset):
-        assert e.frame % analyzer.hop == 0
+        assert e.frame in hop_frames  # stamped with the hop where it was found
         assert e.time_s <= e.frame / sr + 1e-12
     assert [f.onset for f in features].count(True) == len(onsets)
 
@@ -183,6 +202,9 @@ def test_sections_inflections_at_gaps(
     geometry = analyzer.geometry
     hop = analyzer.inflection_settings.spectral_hop
     inflections = of(events, Inflection)
+    # Columns are analysis-rate columns: the gaps' spans in analysis samples.
+    rate = analyzer.analysis_rate
+    spans = [(round(a * rate / sr), round(b * rate / sr)) for a, b in spans]
     gaps = [
         gap_of(i.index, spans, smoothing=geometry.smoothing, hop=hop, nfft=256) for i in inflections
     ]
@@ -193,12 +215,11 @@ def test_sections_inflections_at_gaps(
     else:
         assert len(gaps) >= 2, gaps
     for inf in inflections:
-        assert inf.time_s == pytest.approx(inf.index * hop / sr, rel=1e-12)
+        assert inf.time_s == pytest.approx(inf.index * hop / rate, rel=1e-12)
         assert inf.decided_index == inf.index + geometry.lookahead
         assert inf.strength > analyzer.inflection_settings.threshold
     # Reported once decided: the event comes with the hop that completes that column.
-    frames = [f.frame for f in features]
-    assert len(frames) == x.shape[0] // analyzer.hop
+    assert_hop_count(features, x.shape[0], sr, analyzer.hop)
     # curve and change are normalised values.
     assert all(0.0 <= f.curve <= 1.0 and 0.0 <= f.change <= 1.0 for f in features)
     assert max(f.curve for f in features) > 0.1
@@ -212,7 +233,7 @@ def test_silence(sr: int) -> None:
     analyzer = make(sr)
     features, events = feed(analyzer, np.zeros(3 * sr), 512)
     assert events == []
-    assert len(features) == 3 * sr // analyzer.hop
+    assert_hop_count(features, 3 * sr, sr, analyzer.hop)
     for f in features:
         assert f.rms_db == SILENCE_DB
         assert f.level == 0.0
@@ -247,16 +268,17 @@ def test_square_wave_at_full_scale() -> None:
         assert all(math.isfinite(v) for v in all_values(f))
 
 
-def test_overdriven_sine_is_clipped() -> None:
-    sr = 48000
+@pytest.mark.parametrize("sr", [44100, 48000])
+def test_overdriven_sine_is_clipped(sr: int) -> None:
     x = 4.0 * np.sin(2 * np.pi * 440.0 * np.arange(2 * sr) / sr)
     analyzer = make(sr)
     features, _ = feed(analyzer, x, 1000)
     hop = analyzer.hop
     clipped = np.clip(x, -1.0, 1.0)
     for k, f in enumerate(features):
-        seg = clipped[k * hop : (k + 1) * hop]
-        assert f.rms_db == pytest.approx(10 * math.log10(np.mean(seg**2)), abs=0.01)
+        if sr == ANALYSIS_RATE:  # (elsewhere the hops are of the converted, band-limited signal)
+            seg = clipped[k * hop : (k + 1) * hop]
+            assert f.rms_db == pytest.approx(10 * math.log10(np.mean(seg**2)), abs=0.01)
         assert -0.6 < f.rms_db <= 0.0
         assert all(math.isfinite(v) for v in all_values(f))
     mean_power = np.mean([10 ** (f.rms_db / 10) for f in features])
@@ -306,10 +328,11 @@ def test_features_count_times_and_frozen(sr: int, block: int | str) -> None:
     analyzer = make(sr)
     features, events = feed(analyzer, x, block, origin=5000)
     hop = analyzer.hop
-    assert len(features) == n // hop
+    assert_hop_count(features, n, sr, hop)
     assert analyzer.frame == 5000 + n
     for k, f in enumerate(features):
-        assert f.frame == 5000 + (k + 1) * hop
+        # The input frame at the end of analysis hop k (the same number at 44.1 kHz).
+        assert f.frame == 5000 + round((k + 1) * hop * sr / ANALYSIS_RATE)
         assert f.time_s == f.frame / sr
         assert isinstance(f.rms_db, float) and isinstance(f.frame, int)
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -407,7 +430,7 @@ def test_stereo_equals_mono_mix() -> None:
     mono = (left + right) / 2
     f_stereo, e_stereo = feed(make(sr), stereo, 1000)
     f_mono, e_mono = feed(make(sr), mono, 1000)
-    assert len(f_stereo) == clicks.shape[0] // 256
+    assert_hop_count(f_stereo, clicks.shape[0], sr, 256)
     assert f_stereo == f_mono
     assert e_stereo == e_mono
     assert len(of(e_mono, Onset)) >= 5
