@@ -17,7 +17,7 @@ VENV="${GANTERP_VENV:-.venv}"
 TORCH_SPEC="${TORCH_SPEC:-torch==2.13.0}"
 RUN_PACKAGES=(libportaudio2)
 BUILD_PACKAGES=(python3-venv python3-dev gcc)
-TEST_PACKAGES=(jackd2 xvfb liblo-tools xdotool x11-utils)
+TEST_PACKAGES=(jackd2 xvfb liblo-tools xdotool x11-utils asc-music ffmpeg sox)
 
 say() { printf 'ganterp.sh: %s\n' "$*" >&2; }
 

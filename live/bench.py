@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-#: Look-aheads compared against the original (seconds); the first is the original's.
+#: Look-aheads compared against the original (seconds). The first is the original's: the
+#: seed detector there is the reference row; both detectors run at the others.
 LOOKAHEADS_S = (0.5805, 0.4, 0.3, 0.2, 0.1)
 #: A causal inflection matches an original one when this close, seconds.
 MATCH_TOLERANCE_S = 0.25
@@ -81,8 +82,23 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--osc-packets", type=int, default=10_000, help="packets in the OSC flood")
     p.add_argument(
         "--only",
-        default="analysis,generator,show,display,latency,inflections,render,osc",
+        default="analysis,generator,show,display,latency,inflections,music,render,osc",
         help="comma-separated parts to run",
+    )
+    p.add_argument(
+        "--music-seconds",
+        type=float,
+        default=60.0,
+        help="length of each recording the musicality part paints (s; 0: whole files)",
+    )
+    p.add_argument(
+        "--music-size", type=int, default=128, help="picture size of the musicality part (px)"
+    )
+    p.add_argument(
+        "--music-fps", type=float, default=30.0, help="frame rate of the musicality part"
+    )
+    p.add_argument(
+        "--plot", type=Path, default=None, help="draw the musicality part's panels into this PNG"
     )
 
 
@@ -364,58 +380,102 @@ def _match(reference: list[float], found: list[float], tolerance: float) -> int:
     return hits
 
 
-def bench_inflections(tracks: list[tuple[str, np.ndarray, int]]) -> dict[str, Any]:
-    """Agreement of the causal detector with the original, against its latency."""
+def bench_inflections(
+    tracks: list[tuple[str, np.ndarray, int]], base: Any = None
+) -> dict[str, Any]:
+    """Agreement of the causal detectors with the original, against their look-ahead.
+
+    The reference is the original program on each whole file (:func:`seed_curve`
+    and :func:`seed_inflections` at the settings' thresholds). Each detector runs
+    through the real :class:`Analyzer`, fed 4096-sample blocks: ``"seed"`` at every
+    look-ahead of :data:`LOOKAHEADS_S` (the first, the original's, is the
+    reference row), ``"predictive"`` at the shorter ones.
+
+    Parameters
+    ----------
+    tracks : list of (name, audio, sample_rate)
+        Audio of shape (n,) or (n, channels), in [-1, 1]; rate in Hz.
+    base : InflectionSettings, optional
+        Settings of the reference and the detectors (their ``detector`` and
+        ``lookahead_s`` are replaced); the defaults when omitted.
+
+    Returns
+    -------
+    dict
+        ``tracks`` (names), ``tolerance_s`` and ``rows``: per detector and look-ahead
+        (seconds) the counts pooled over the tracks (``original``, ``found``,
+        ``matched``), ``precision``, ``recall``, ``f1``, ``decision_delay_s`` (decision
+        time minus the matched original point's time, seconds) and ``per_track``.
+    """
     from live.analysis.analyzer import Analyzer
     from live.analysis.features import Inflection
     from live.analysis.inflection import seed_curve, seed_inflections
     from live.settings import AnalysisSettings, InflectionSettings
 
+    base = InflectionSettings() if base is None else base
+
+    def original_times(mono: np.ndarray, sr: int) -> list[float]:
+        # The original program on this file: its columns, the same thresholds.
+        _, curve = seed_curve(mono, sample_rate=sr, nfft=base.nfft, hop=base.spectral_hop)
+        columns = seed_inflections(
+            curve,
+            threshold=base.threshold,
+            absolute_threshold=base.absolute_threshold,
+            mode=base.mode,
+        )[1:-1]
+        return [float(c) * base.spectral_hop / sr for c in columns]
+
+    def causal(
+        mono: np.ndarray, sr: int, settings: InflectionSettings
+    ) -> list[tuple[float, float]]:
+        # (time, decision time) in seconds of each inflection the analyzer reports.
+        analyzer = Analyzer(sr, AnalysisSettings(), settings)
+        found: list[Inflection] = []
+        for start in range(0, mono.shape[0], 4096):
+            _, events = analyzer.process(mono[start : start + 4096], start)
+            found.extend(e for e in events if isinstance(e, Inflection))
+        cps = analyzer.curve_columns_per_second
+        return [(f.time_s, f.decided_index / cps) for f in found]
+
+    def rates(original: int, found: int, matched: int) -> dict[str, float]:
+        precision = matched / found if found else float("nan")
+        recall = matched / original if original else float("nan")
+        f1 = 2 * matched / (original + found) if original + found else float("nan")
+        return {"precision": precision, "recall": recall, "f1": f1}
+
+    monos = [
+        (name, (audio.mean(axis=1) if audio.ndim == 2 else audio).astype(np.float32), sr)
+        for name, audio, sr in tracks
+    ]
+    references = [original_times(mono, sr) for _, mono, sr in monos]
+    runs = [("seed", LOOKAHEADS_S[0])]
+    runs += [(d, la) for la in LOOKAHEADS_S[1:] for d in ("seed", "predictive")]
     rows = []
-    for lookahead in LOOKAHEADS_S:
-        ref_total = found_total = hits_total = 0
+    for detector, lookahead in runs:
+        settings = replace(base, detector=detector, lookahead_s=lookahead)
+        per_track = []
         delays: list[float] = []
-        for _name, audio, sr in tracks:
-            mono = audio.mean(axis=1) if audio.ndim == 2 else audio
-            # The original program on this file: its columns, the same thresholds.
-            _, curve = seed_curve(mono, sample_rate=sr)
-            base = InflectionSettings()
-            ref_cols = seed_inflections(
-                curve,
-                threshold=base.threshold,
-                absolute_threshold=base.absolute_threshold,
-                mode=base.mode,
-            )[1:-1]
-            ref = [c * 128 / sr for c in ref_cols]
-            settings = InflectionSettings(lookahead_s=lookahead)
-            analyzer = Analyzer(sr, AnalysisSettings(), settings)
-            found: list[Inflection] = []
-            for start in range(0, mono.shape[0], 4096):
-                _, events = analyzer.process(mono[start : start + 4096].astype(np.float32), start)
-                found.extend(e for e in events if isinstance(e, Inflection))
-            times = [f.time_s for f in found]
-            hits = _match(ref, times, MATCH_TOLERANCE_S)
-            ref_total += len(ref)
-            found_total += len(found)
-            hits_total += hits
-            for f in found:
-                decided_s = f.decided_index * settings.spectral_hop / sr
-                nearest = min(ref, key=lambda r: abs(r - f.time_s), default=None)
-                if nearest is not None and abs(nearest - f.time_s) <= MATCH_TOLERANCE_S:
-                    delays.append(decided_s - nearest)
-        precision = hits_total / found_total if found_total else float("nan")
-        recall = hits_total / ref_total if ref_total else float("nan")
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+        for (name, mono, sr), ref in zip(monos, references, strict=True):
+            found = causal(mono, sr, settings)
+            matched = _match(ref, [t for t, _ in found], MATCH_TOLERANCE_S)
+            per_track.append(
+                {"track": name, "original": len(ref), "found": len(found), "matched": matched}
+            )
+            for t, decided in found:
+                nearest = min(ref, key=lambda r, t=t: abs(r - t), default=None)
+                if nearest is not None and abs(nearest - t) <= MATCH_TOLERANCE_S:
+                    delays.append(decided - nearest)
+        counts = {k: sum(p[k] for p in per_track) for k in ("original", "found", "matched")}
         rows.append(
             {
+                "detector": detector,
                 "lookahead_s": lookahead,
-                "original": ref_total,
-                "found": found_total,
-                "matched": hits_total,
-                "precision": precision,
-                "recall": recall,
-                "f1": f1,
+                **counts,
+                **rates(counts["original"], counts["found"], counts["matched"]),
                 "decision_delay_s": _stats(delays),
+                "per_track": [
+                    {**p, **rates(p["original"], p["found"], p["matched"])} for p in per_track
+                ],
             }
         )
     return {
@@ -542,6 +602,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
             audio, sr = _load(path)
             tracks.append((str(path), audio, sr))
         results["inflections"] = bench_inflections(tracks)
+    if "music" in parts:
+        console.print("[bold]musicality[/] …")
+        results["music"] = _bench_music(args, config, threads)
     results["peak_rss_mb"] = peak_rss_mb()
 
     table = Table(title="ganterp bench", show_lines=False)
@@ -556,6 +619,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             title=f"inflections: causal detector vs the original (match within ±{MATCH_TOLERANCE_S} s)"
         )
         for col in (
+            "detector",
             "look-ahead s",
             "original",
             "found",
@@ -568,6 +632,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             t.add_column(col, justify="right")
         for r in results["inflections"]["rows"]:
             t.add_row(
+                r["detector"],
                 f"{r['lookahead_s']:.2f}",
                 str(r["original"]),
                 str(r["found"]),
@@ -578,9 +643,68 @@ def cmd_bench(args: argparse.Namespace) -> int:
                 f"{r['decision_delay_s']['median']:.2f}",
             )
         console.print(t)
+    if "music" in results:
+        console.print(music_table(results["music"]))
     args.json.write_text(json.dumps(results, indent=2, default=float))
     console.print(f"saved {args.json}")
     return 0
+
+
+def _bench_music(args: argparse.Namespace, config: Any, threads: int) -> dict[str, Any]:
+    """The musicality part on the demo track and every ``--music`` recording."""
+    from live.app import demo_track
+    from live.bench_music import bench_music, load_recording, plot_music
+    from models.registry import make_generator
+
+    gen_config = config.generator
+    generator = make_generator(
+        gen_config.name,
+        resolution=args.music_size,
+        threads=threads,
+        weights=Path(gen_config.weights) if gen_config.weights else None,
+        backend=gen_config.backend,
+        precision=gen_config.precision,
+        device=gen_config.device,
+    )
+    recordings = [load_recording(demo_track(), args.music_seconds, name="demo (synthetic)")]
+    recordings += [load_recording(path, args.music_seconds) for path in args.music]
+    out = bench_music(recordings, config, generator, fps=args.music_fps)
+    if args.plot is not None:
+        plot_music(out, args.plot)
+        out["plot"] = str(args.plot)
+    for row in out["recordings"]:
+        del row["series"]  # the plot has them; the JSON keeps the figures
+    return out
+
+
+def music_table(music: dict[str, Any]) -> Any:
+    """The musicality part's table: each measure for ganterp and the peer, per recording."""
+    from rich.table import Table
+
+    t = Table(
+        title=f"musicality: ganterp / deep-music-visualizer mapping ({music['generator']},"
+        f" {music['resolution']} px, {music['fps']:g} fps)"
+    )
+    for col in ("recording", "follow ρ", "section", "beat", "calm", "still s", "change"):
+        t.add_column(col, justify="right")
+
+    def pair(row: dict[str, Any], key: str, fmt: str = "{:.2f}") -> str:
+        return " / ".join(
+            "–" if v != v else fmt.format(v) for v in (row["ganterp"][key], row["dmv"][key])
+        )
+
+    for row in [*music["recordings"], {"name": "median", **music["median"]}]:
+        name = row["name"] + (" (beat)" if row.get("beat_driven") else "")
+        t.add_row(
+            name,
+            pair(row, "follow_rho"),
+            pair(row, "section_response"),
+            pair(row, "beat_response"),
+            pair(row, "calm_in_silence"),
+            pair(row, "longest_still_s", "{:.1f}"),
+            pair(row, "mean_change", "{:.1f}"),
+        )
+    return t
 
 
 def bench_renders(

@@ -127,8 +127,9 @@ class AnalysisSettings:
 
     hop: int = setting(
         256,
-        "Samples between two analysis frames (5.3 ms at 48 kHz); onsets are found at this"
-        " rate, tempo and pitch at half of it.",
+        "Samples between two analysis frames, at the analysis rate of 44.1 kHz whatever the"
+        " input's (256: 5.8 ms); onsets are found at this rate, tempo at half of it, pitch at"
+        " a quarter.",
         unit="samples",
         min=64,
         max=4096,
@@ -136,7 +137,8 @@ class AnalysisSettings:
     )
     window: int = setting(
         512,
-        "Onset detection window; tempo, pitch and band levels use twice this.",
+        "Onset detection window (samples at 44.1 kHz); tempo, pitch and band levels use twice"
+        " this.",
         unit="samples",
         min=128,
         max=8192,
@@ -144,8 +146,8 @@ class AnalysisSettings:
     )
     hops_per_wake: int = setting(
         4,
-        "Hops the analysis thread takes in each time it wakes (4 hops: every 21 ms at 48 kHz):"
-        " fewer is lower latency, more costs less CPU.",
+        "Hops the analysis thread takes in each time it wakes (4 hops: every 23 ms): fewer is"
+        " lower latency, more costs less CPU.",
         min=1,
         max=64,
         live=False,
@@ -213,6 +215,15 @@ class InflectionSettings:
         max=10.0,
         live=False,
     )
+    detector: str = setting(
+        "seed",
+        "How a candidate is decided: 'seed' compares it with the mean of the lookahead_s after"
+        " it (the original's decisions when lookahead_s equals lookback_s); 'predictive' sees"
+        " lookahead_s of the window after it (0.3 s suits it) and predicts the mean of the"
+        " whole window, as long as lookback_s, from that part's rise, so it decides sooner"
+        " with the same test.",
+        choices=("seed", "predictive"),
+    )
     lookback_s: float = setting(
         0.58050,
         "Window before a candidate whose mean it is compared with (the original's 200 columns).",
@@ -222,8 +233,9 @@ class InflectionSettings:
     )
     lookahead_s: float = setting(
         0.58050,
-        "Window after a candidate whose mean it is compared with: the detector's latency."
-        " Equal to lookback_s it makes the original's decisions.",
+        "Window after a candidate seen before it is decided: the detector's latency. For"
+        " 'seed' equal to lookback_s it makes the original's decisions; 'predictive' makes"
+        " them from lookback_s on and predicts the rest of the window below it.",
         unit="s",
         min=0.01,
         max=10.0,
@@ -293,6 +305,19 @@ class TrajectorySettings:
     truncation: float = setting(
         0.4, "Truncation: smaller is calmer and more typical.", min=0.02, max=1.0
     )
+    class_policy: str = setting(
+        "segments",
+        "'segments': one category per segment between inflections (the original's);"
+        " 'chroma': the 12 pitch classes weight 12 categories, rotated by one at each inflection.",
+        choices=("segments", "chroma"),
+    )
+    chroma_smoothing_s: float = setting(
+        0.5,
+        "How long the pitch-class weights take to follow the harmony ('chroma' policy).",
+        unit="s",
+        min=0.02,
+        max=10.0,
+    )
     morph_s: float = setting(
         4.0,
         "Time a category change takes when the spectral change is at its running average;"
@@ -307,15 +332,83 @@ class TrajectorySettings:
         min=0.0,
         max=1.0,
     )
-    breathe: float = setting(
-        0.35, "How much the level moves z (units of z's spread).", min=0.0, max=4.0
+    inflection_step: str = setting(
+        "burst",
+        "What an inflection does at once: 'glide' (the morph only), 'cut' (straight to the next"
+        " category) or 'burst' (a jump of speed that settles: most of the morph in step_s).",
+        choices=("glide", "cut", "burst"),
     )
-    onset_pulse: float = setting(0.5, "How far an onset kicks z.", min=0.0, max=4.0)
-    beat_pulse: float = setting(0.35, "How far a beat kicks z.", min=0.0, max=4.0)
+    step_amount: float = setting(
+        0.4,
+        "Part of the morph a burst makes at once (the rest follows at the morph's speed).",
+        min=0.0,
+        max=1.0,
+    )
+    step_s: float = setting(0.6, "Time a burst takes to settle.", unit="s", min=0.02, max=10.0)
+    burst_speed: float = setting(
+        2.0,
+        "Extra speed of z at a burst or cut, in units of motion_speed, settling over step_s.",
+        min=0.0,
+        max=20.0,
+    )
+    max_segment_s: float = setting(
+        20.0,
+        "Longest time on one category without an inflection before the next one comes anyway"
+        " (0: wait for an inflection).",
+        unit="s",
+        min=0.0,
+        max=3600.0,
+    )
+    motion_speed: float = setting(
+        3.0,
+        "Speed of z when the music is as busy and loud as its running average, in z's"
+        " spreads per second.",
+        unit="1/s",
+        min=0.0,
+        max=10.0,
+    )
+    level_weight: float = setting(
+        0.35,
+        "How much the level sets the speed, against the spectral flux (0: flux only, 1: level"
+        " only).",
+        min=0.0,
+        max=1.0,
+    )
+    contrast: float = setting(
+        2.0,
+        "How much faster busy, loud passages move than calm ones: the power that the"
+        " music's activity (over its typical value) is raised to.",
+        min=0.25,
+        max=4.0,
+    )
+    drift: float = setting(
+        0.15,
+        "Speed that never stops while there is sound, as a fraction of motion_speed (added to"
+        " the music's own).",
+        min=0.0,
+        max=4.0,
+    )
+    silence_speed: float = setting(
+        0.08,
+        "Speed in silence, as a fraction of motion_speed: calm, never frozen.",
+        min=0.0,
+        max=4.0,
+    )
+    onset_pulse: float = setting(
+        1.0, "Kick of speed at an onset, as a multiple of the music's own speed.", min=0.0, max=20.0
+    )
+    beat_pulse: float = setting(
+        2.0, "Kick of speed at a beat, as a multiple of the music's own speed.", min=0.0, max=20.0
+    )
     pulse_decay_s: float = setting(
-        0.25, "Time for a pulse to fall to a third.", unit="s", min=0.01, max=5.0
+        0.1, "Time for a kick to fall to a third.", unit="s", min=0.01, max=5.0
     )
-    drift: float = setting(0.15, "Slow wandering of z with the spectral change.", min=0.0, max=4.0)
+    breathe: float = setting(
+        0.1,
+        "How far the level pushes z along one direction (units of z's spread).",
+        min=0.0,
+        max=4.0,
+    )
 
 
 @dataclass(frozen=True)

@@ -8,19 +8,27 @@ sequence of outputs, live, offline and in tests.
 Rules (differences from the original GANterpretations are deliberate):
 
 * Categories: segment ``k`` (between inflection ``k`` and ``k + 1``) has
-  category ``k`` of the list as its destination. The show opens on category 0
-  and stays on it until the first inflection (the original showed it for about
-  two frames). At each inflection the class vector morphs from wherever it is
-  (mid-morph included: no snap-back) towards the next category.
-* Speed: the morph advances by ``dt / morph_s`` times the smoothed spectral
-  change over its running average, so it moves fast where the music changes
-  much (the original's rule, made causal: it cannot know a segment's total
-  change in advance), with a floor so that every change completes.
+  category ``k`` of the list as its destination (``class_policy =
+  "segments"``), or the 12 pitch classes of the sound weight 12 categories of
+  the list, rotated by one at each inflection (``"chroma"``). The show opens on
+  category 0 and stays on it until the first inflection. At each inflection the
+  class vector morphs from wherever it is (mid-morph included: no snap-back)
+  towards the next destination.
+* The inflection is seen when it happens (``inflection_step``): ``burst`` makes
+  ``step_amount`` of the morph within ``step_s`` and kicks z's speed, then
+  settles; ``cut`` goes to the destination at once; ``glide`` only morphs. A
+  segment longer than ``max_segment_s`` moves on to the next category anyway.
+* Morph speed: the morph advances by ``dt / morph_s`` times the music's
+  activity (below), so it moves fast where the music is busy (the original's
+  rule, made causal), with a floor so that every change completes.
 * z: one truncated-normal sample for the whole show (``constant``, the
   original's code), or a new one at each inflection morphed like the class
-  (``per-inflection``, the original's paper). On top, audio motion: the level
-  breathes along one direction, onsets and beats kick along others and decay,
-  and a slow drift follows the spectral change.
+  (``per-inflection``, the original's paper). On top, the music sets z's
+  *speed* along a smooth path that never repeats: the spectral flux and the
+  level (each over its running average) drive it, onsets and beats kick it,
+  and it never stops while there is sound (``drift``) and slows to a calm
+  crawl in silence (``silence_speed``). The level also pushes z along one
+  direction (``breathe``).
 """
 
 from __future__ import annotations
@@ -43,17 +51,45 @@ from live.control.commands import (
 )
 from live.settings import TrajectorySettings
 
-#: Time constant of the spectral change's running average, seconds.
-CHANGE_AVERAGE_S = 20.0
 #: Fastest morph, as a multiple of the average speed.
 MAX_SPEED = 4.0
 #: Smoothing of the level before it moves z, seconds.
 LEVEL_SMOOTHING_S = 0.06
-#: Directions of audio motion in z (level, onsets, beats, drift).
-MOTION_DIRECTIONS = 7
+#: Smoothing of the speed that the flux and level set, seconds.
+DRIVE_SMOOTHING_S = 0.08
+#: The flux of typical music (the analysis's units; about -20 dBFS), where the
+#: speed is ``motion_speed``; the reference adapts to the input from there.
+FLUX_TYPICAL = 0.1
+#: The flux reference follows the input's own flux, geometrically, this slowly (s),
+#: within a factor :data:`FLUX_ADAPT_RANGE` of the typical value: a quiet input
+#: moves slower for a while, then as much as a loud one.
+FLUX_ADAPT_S = 300.0
+FLUX_ADAPT_RANGE = 4.0
+#: The unit level (see ``analysis.level_floor_db``) of typical music.
+LEVEL_TYPICAL = 0.65
+#: Highest drive, as a multiple of the typical's.
+MAX_DRIVE = 4.0
+#: A kick multiplies at least this much speed (units of the typical activity's), so
+#: that a beat between sparse sounds is seen too.
+KICK_FLOOR = 1.0
+#: Time constant of the pitch classes' running average ('chroma' policy), s.
+CHROMA_AVERAGE_S = 30.0
+#: Level under which the sound counts as silence, and over which as present, dBFS.
+SILENT_DB = -55.0
+PRESENT_DB = -40.0
+#: Directions of audio motion in z besides the path: the level's.
+MOTION_DIRECTIONS = 1
+#: The path: every unit of z swings around its base value at its own rate (drawn
+#: from this range per unit of distance) and phase, with this amplitude, so the
+#: path uses every direction and does not repeat, and the picture's change per
+#: unit of distance evens out over the units.
+PATH_RATE_RANGE = (0.5, 1.5)
+PATH_AMPLITUDE = 0.6
 #: Norm of each motion direction relative to sqrt(z_dim): an amount of 1 moves z
 #: by a quarter of a typical latent vector's length.
 DIRECTION_SCALE = 0.25
+#: Sharpening of the pitch-class weights ('chroma' policy): the weights' power.
+CHROMA_SHARPNESS = 3.0
 
 
 @dataclass(frozen=True)
@@ -143,7 +179,7 @@ class Trajectory:
     Parameters
     ----------
     settings : TrajectorySettings
-        Speeds, amounts, truncation, z policy and seed.
+        Speeds, amounts, truncation, policies and seed.
     z_dim : int
         Length of the generator's latent vector.
     num_classes : int
@@ -173,6 +209,8 @@ class Trajectory:
         self._from_y = self._onehot(first)
         self._source = first
         self.alpha = 1.0
+        self._step_left = 0.0  # part of the morph a burst still has to make
+        self._segment_s = 0.0  # time since the present segment began
         self._z_from = truncated_normal(self._z_rng, self.z_dim)
         self._z_to = self._z_from
         self._z_alpha = 1.0
@@ -183,11 +221,21 @@ class Trajectory:
             dirs = np.linalg.qr(dirs.T)[0].T
         dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
         self._dirs = dirs * (DIRECTION_SCALE * math.sqrt(self.z_dim))
+        path_rng = np.random.default_rng([settings.seed, 3])
+        self._path_rates = path_rng.uniform(*PATH_RATE_RANGE, self.z_dim)
+        self._path_phases = path_rng.uniform(0.0, 2.0 * math.pi, self.z_dim)
+        # One unit of distance moves z by one direction's length (rms over the path).
+        rms_speed = PATH_AMPLITUDE * math.sqrt(0.5 * float(np.sum(self._path_rates**2)))
+        self._path_norm = DIRECTION_SCALE * math.sqrt(self.z_dim) / rms_speed
+        self._distance = 0.0
+        self._drive = 0.0
+        self._log_flux_ref = math.log(FLUX_TYPICAL)
         self._onset_env = 0.0
         self._beat_env = 0.0
+        self._burst_env = 0.0
         self._level = 0.0
-        self._change_avg = 0.0
-        self._drift_phase = 0.0
+        self._chroma = np.zeros(12)
+        self._chroma_avg = np.zeros(12)
         self._time = -1.0
         self._frame = 0
         self._onsets = 0
@@ -211,31 +259,76 @@ class Trajectory:
 
     @property
     def category(self) -> int:
-        """The category being morphed to (the present segment's)."""
+        """The category being morphed to (the present segment's; 'chroma': the strongest)."""
+        if self.settings.class_policy == "chroma" and self._chroma.any():
+            return int(np.argmax(self._destination()))
         return self._target
+
+    @property
+    def distance(self) -> float:
+        """Distance z has travelled along its path, in units of one motion direction's length."""
+        return self._distance
 
     @property
     def upcoming(self) -> int:
         """The category the next inflection brings."""
         return self.categories[(self.segment + 1) % len(self.categories)]
 
+    def _chroma_weights(self) -> np.ndarray:
+        """The 12 pitch classes' weights: over their running average, sharpened, summing to 1."""
+        relative = self._chroma / (self._chroma_avg + 1e-3)
+        w = relative**CHROMA_SHARPNESS
+        total = float(w.sum())
+        return w / total if total > 0 else np.full(12, 1.0 / 12.0)
+
+    def _destination(self) -> np.ndarray:
+        """The class vector the present segment morphs to."""
+        if self.settings.class_policy != "chroma" or not self._chroma.any():
+            return self._onehot(self._target)
+        # Pitch class c weights category (segment + c) of the list: the mapping turns by
+        # one at each inflection. A jump pins pitch class 0's category to the jump's.
+        n = len(self.categories)
+        y = np.zeros(self.num_classes, dtype=np.float64)
+        base = self.categories.index(self._target) if self._target in self.categories else None
+        for c, w in enumerate(self._chroma_weights().tolist()):
+            if base is None and c == 0:
+                y[self._target] += w
+            else:
+                start = self.segment if base is None else base
+                y[self.categories[(start + c) % n]] += w
+        return y
+
     def _class_vector(self) -> np.ndarray:
-        return (1.0 - self.alpha) * self._from_y + self.alpha * self._onehot(self.category)
+        return (1.0 - self.alpha) * self._from_y + self.alpha * self._destination()
 
     def _base_z(self) -> np.ndarray:
         a = self._z_alpha
         return (1.0 - a) * self._z_from + a * self._z_to
 
-    def _start_morph(self, segment: int, target: int | None = None) -> None:
-        """Morph from the present class vector to ``target`` (default: ``segment``'s)."""
+    def _start_morph(self, segment: int, target: int | None = None, *, step: str = "") -> None:
+        """Morph from the present class vector to ``target`` (default: ``segment``'s).
+
+        ``step`` is the inflection step to make ('glide', 'cut' or 'burst'); empty
+        for a plain glide (the segment timer, a new category list).
+        """
         y = self._class_vector()
         self._from_y = y
         self._source = int(np.argmax(y))
         self.segment = segment
         self._target = self.categories[segment % len(self.categories)] if target is None else target
         self.alpha = 0.0
+        self._segment_s = 0.0
+        self._step_left = 0.0
         if self.settings.z_policy == "per-inflection":
             self._new_z()
+        s = self.settings
+        if step == "cut":
+            self.alpha = 1.0
+            self._z_alpha = 1.0
+            self._distance += s.motion_speed * s.burst_speed * s.step_s / 3.0
+        elif step == "burst":
+            self._step_left = s.step_amount
+            self._burst_env = 1.0
 
     def _new_z(self) -> None:
         self._z_from = self._base_z()
@@ -245,13 +338,14 @@ class Trajectory:
     # -- the step -----------------------------------------------------------------------
     def apply(self, command: Command) -> None:
         """Apply one command (the only place commands change the trajectory)."""
+        step = self.settings.inflection_step  # a category command is seen like an inflection
         if isinstance(command, NextCategory):
-            self._start_morph(self.segment + 1)
+            self._start_morph(self.segment + 1, step=step)
         elif isinstance(command, PreviousCategory):
-            self._start_morph(max(self.segment - 1, 0))
+            self._start_morph(max(self.segment - 1, 0), step=step)
         elif isinstance(command, JumpToCategory):
             # This segment goes to the given class; the list carries on after it.
-            self._start_morph(self.segment, self._checked([command.index])[0])
+            self._start_morph(self.segment, self._checked([command.index])[0], step=step)
         elif isinstance(command, SetCategories):
             indices = self._checked(command.indices)
             if indices:
@@ -266,6 +360,60 @@ class Trajectory:
     def set_settings(self, settings: TrajectorySettings) -> None:
         """Take new speeds and amounts (a preset); the position is kept."""
         self.settings = settings
+
+    def _advance(self, f: AudioFeatures, dt: float) -> None:
+        """Integrate one hop of ``dt`` seconds."""
+        s = self.settings
+        self._segment_s += dt
+        if s.max_segment_s > 0 and self._segment_s >= s.max_segment_s:
+            self._start_morph(self.segment + 1)
+        # The music's activity: flux (over a slowly adapting reference) and level.
+        present = min(1.0, max(0.0, (f.rms_db - SILENT_DB) / (PRESENT_DB - SILENT_DB)))
+        if present >= 1.0 and f.flux > 0:
+            lo = math.log(FLUX_TYPICAL / FLUX_ADAPT_RANGE)
+            hi = math.log(FLUX_TYPICAL * FLUX_ADAPT_RANGE)
+            target = min(hi, max(lo, math.log(f.flux)))
+            self._log_flux_ref += (target - self._log_flux_ref) * min(1.0, dt / FLUX_ADAPT_S)
+        flux_ratio = f.flux / math.exp(self._log_flux_ref)
+        loudness = (1.0 - s.level_weight) * flux_ratio + s.level_weight * f.level / LEVEL_TYPICAL
+        drive = min(MAX_DRIVE, loudness**s.contrast)
+        self._drive += (present * drive - self._drive) * min(1.0, dt / DRIVE_SMOOTHING_S)
+        # Morph: as fast as the music is active, plus what a burst still has to make.
+        speed = min(MAX_SPEED, max(s.min_morph_speed, self._drive)) / s.morph_s
+        settle = 1.0 - math.exp(-3.0 * dt / s.step_s)
+        burst_part = self._step_left * settle
+        self._step_left -= burst_part
+        self.alpha = min(1.0, self.alpha + speed * dt + burst_part)
+        self._z_alpha = min(1.0, self._z_alpha + speed * dt + burst_part)
+        # z's speed: the activity, kicked by onsets and beats in proportion, and bursts.
+        pulse = math.exp(-math.log(3.0) * dt / s.pulse_decay_s)
+        self._onset_env = 1.0 if f.onset else self._onset_env * pulse
+        self._beat_env = 1.0 if f.beat else self._beat_env * pulse
+        self._burst_env *= 1.0 - settle
+        floor = s.silence_speed + (s.drift - s.silence_speed) * present
+        own = floor + self._drive
+        kick = s.onset_pulse * self._onset_env + s.beat_pulse * self._beat_env
+        velocity = s.motion_speed * (
+            own + max(own, KICK_FLOOR) * kick + s.burst_speed * self._burst_env
+        )
+        self._distance += velocity * dt
+        self._level += (f.level - self._level) * min(1.0, dt / LEVEL_SMOOTHING_S)
+        if f.chroma and f.level > 0.0 and any(f.chroma):
+            c = np.asarray(f.chroma, dtype=np.float64)
+            k = min(1.0, dt / s.chroma_smoothing_s)
+            self._chroma = c if not self._chroma.any() else self._chroma + (c - self._chroma) * k
+            avg_k = min(1.0, dt / max(CHROMA_AVERAGE_S, s.chroma_smoothing_s))
+            self._chroma_avg = (
+                c.copy()
+                if not self._chroma_avg.any()
+                else self._chroma_avg + (c - self._chroma_avg) * avg_k
+            )
+
+    def _path(self) -> np.ndarray:
+        """The offset of z along the path at the distance travelled."""
+        u = self._distance * self._path_norm
+        phases = self._path_phases
+        return PATH_AMPLITUDE * (np.sin(self._path_rates * u + phases) - np.sin(phases))
 
     def step(
         self,
@@ -303,38 +451,17 @@ class Trajectory:
         for _ in range(n_inflections):
             self._inflections += 1
             if not self.frozen:
-                self._start_morph(self.segment + 1)
-        pulse_k = math.log(3.0) / s.pulse_decay_s
+                self._start_morph(self.segment + 1, step=s.inflection_step)
         for f in features:
             dt = 0.0 if self._time < 0 else max(0.0, f.time_s - self._time)
             self._time = f.time_s
             self._frame = f.frame
-            if self.frozen:
-                continue
-            # Running average of the change (fast start: the first seconds count fully).
-            tau = min(CHANGE_AVERAGE_S, max(f.time_s, 1e-3))
-            self._change_avg += (f.curve - self._change_avg) * min(1.0, dt / tau)
-            ratio = f.curve / self._change_avg if self._change_avg > 1e-9 else 0.0
-            speed = min(MAX_SPEED, max(s.min_morph_speed, ratio)) / s.morph_s
-            self.alpha = min(1.0, self.alpha + speed * dt)
-            self._z_alpha = min(1.0, self._z_alpha + speed * dt)
-            decay = math.exp(-pulse_k * dt)
-            self._onset_env = 1.0 if f.onset else self._onset_env * decay
-            self._beat_env = 1.0 if f.beat else self._beat_env * decay
-            self._level += (f.level - self._level) * min(1.0, dt / LEVEL_SMOOTHING_S)
-            self._drift_phase += dt * (0.05 + 0.5 * f.curve) * 2.0 * math.pi
+            if not self.frozen:
+                self._advance(f, dt)
         if self.frozen and self._last is not None:
             self._last = replace(self._last, time_s=self._time, frame=self._frame, frozen=True)
             return self._last
-        d = self._dirs
-        onset_dir = d[1] if self._onsets % 2 else d[2]
-        beat_dir = d[3] if self._beats % 2 else d[4]
-        motion = (
-            s.breathe * self._level * d[0]
-            + s.onset_pulse * self._onset_env * onset_dir
-            + s.beat_pulse * self._beat_env * beat_dir
-            + s.drift * (math.cos(self._drift_phase) * d[5] + math.sin(self._drift_phase) * d[6])
-        )
+        motion = s.breathe * self._level * self._dirs[0] + self._path()
         z = s.truncation * np.clip(self._base_z() + motion, -2.0, 2.0)
         self._last = GenTarget(
             z=z.astype(np.float32),

@@ -5,11 +5,21 @@ found in them, stamped with the audio clock (absolute sample index ÷ sample
 rate). The live show runs it in its own thread; offline renders and tests call
 it directly.
 
+Whatever the input's rate, everything is analysed at one rate,
+:data:`ANALYSIS_RATE` (44.1 kHz, the original GANterpretations' reference
+rate): the input is converted to it on the way in (a pass-through at 44.1 kHz,
+see :mod:`live.analysis.resample`), so that hops, windows and detector
+geometry, and so what is found, do not depend on the file's or the device's
+rate. Times and frames stay on the input's clock: analysis position ``a``
+(analysis samples) is input frame ``a * sample_rate / ANALYSIS_RATE``, and the
+converter removes its own filter delay, so no offset enters; what it holds
+back (about 11 ms at 48 kHz) only makes results come later.
+
 Two lanes keep it cheap at small block sizes. The fast lane runs every hop
-(5.3 ms at 48 kHz): level, onset (aubio), and every second hop tempo (aubio),
-every fourth pitch (aubio). The slow lane runs once enough audio has gathered
-(``SLOW_HOPS`` hops, 43 ms): the original's spectral change, its running
-normalisation and smoothing, the inflection scan and the band levels, all
+(256 analysis samples, 5.8 ms): level, onset (aubio), and every second hop
+tempo (aubio), every fourth pitch (aubio). The slow lane runs once enough
+audio has gathered (``SLOW_HOPS`` hops, 46 ms): the original's spectral
+change, its running normalisation and smoothing, the inflection scan and the band levels, all
 vectorised. Slow values are carried into each hop's features as they are known.
 """
 
@@ -24,9 +34,14 @@ import numpy as np
 
 from live.analysis.features import AudioFeatures, Beat, Event, Inflection, Onset
 from live.analysis.inflection import CurveTracker, InflectionScanner, seconds_to_columns
+from live.analysis.resample import StreamResampler
 from live.analysis.spectral import SpectralChangeStream
+from live.analysis.spectrum import SpectrumStream
 from live.settings import AnalysisSettings, InflectionSettings
 
+#: The one rate everything is analysed at, Hz (the original's reference rate: its
+#: 128-sample spectrogram hop is then the original's column).
+ANALYSIS_RATE = 44100
 SILENCE_DB = -120.0
 #: aubio treats digital zero as silence when it decides, a few hops after an
 #: onset, whether to report it, which hides short clicks after true silence.
@@ -82,8 +97,38 @@ class DetectorGeometry:
 
 
 def make_scanner(s: InflectionSettings, geometry: DetectorGeometry) -> InflectionScanner:
-    """Build the causal scanner for these settings."""
-    return InflectionScanner(
+    """Build the causal scanner for these settings.
+
+    Parameters
+    ----------
+    s : InflectionSettings
+        ``s.detector`` chooses the scanner: ``"seed"`` (:class:`InflectionScanner`,
+        the original's test on the look-ahead's mean) or ``"predictive"``
+        (:class:`~live.analysis.inflection.PredictiveScanner`, the same test on the
+        whole window's mean predicted from the look-ahead); thresholds and mode.
+    geometry : DetectorGeometry
+        The windows in columns.
+
+    Returns
+    -------
+    InflectionScanner
+        A scanner fed curve values with ``push``; both kinds return the
+        inflections decided as :class:`~live.analysis.inflection.Inflection`.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``s.detector``.
+    """
+    from live.analysis.inflection import PredictiveScanner
+
+    kinds: dict[str, type[InflectionScanner]] = {
+        "seed": InflectionScanner,
+        "predictive": PredictiveScanner,
+    }
+    if s.detector not in kinds:
+        raise ValueError(f"detector must be one of {sorted(kinds)}, not {s.detector!r}")
+    return kinds[s.detector](
         lookback=geometry.lookback,
         lookahead=geometry.lookahead,
         spacing=geometry.spacing,
@@ -100,17 +145,40 @@ class Analyzer:
     Parameters
     ----------
     sample_rate : int
-        Sample rate in Hz.
+        The input's sample rate in Hz: of the samples given to :meth:`process`
+        and of the frame numbers it takes and reports.
     analysis : AnalysisSettings
-        Hop, window and detector settings.
+        Hop, window and detector settings (sizes in samples at ``ANALYSIS_RATE``).
     inflection : InflectionSettings
         The inflection detector's settings.
+
+    Attributes
+    ----------
+    sample_rate : int
+        The input's sample rate in Hz.
+    analysis_rate : int
+        The rate everything is analysed at, Hz (``ANALYSIS_RATE``).
+    hop : int
+        Analysis samples per hop (one :class:`AudioFeatures` each).
+
+    Raises
+    ------
+    ValueError
+        A sample rate that is not a positive whole number of Hz.
     """
 
     def __init__(
         self, sample_rate: int, analysis: AnalysisSettings, inflection: InflectionSettings
     ) -> None:
-        self.sample_rate = sr = int(sample_rate)
+        if isinstance(sample_rate, bool) or int(sample_rate) != sample_rate or sample_rate <= 0:
+            raise ValueError(
+                f"sample_rate must be a positive whole number of Hz, not {sample_rate!r}"
+            )
+        self.sample_rate = int(sample_rate)
+        self.analysis_rate = sr = ANALYSIS_RATE
+        # Input frames per analysis sample; exactly 1.0 at 44.1 kHz (frames stay exact).
+        self._to_input = self.sample_rate / sr
+        self._resampler = StreamResampler(self.sample_rate, sr)
         self.hop = hop = analysis.hop
         self.window = max(analysis.window, hop)
         self.tempo_hop = 2 * hop
@@ -155,13 +223,18 @@ class Analyzer:
             smoothing=self.geometry.smoothing, halflife=self.geometry.halflife
         )
         self._scanner = make_scanner(inflection, self.geometry)
+        self._spectrum = SpectrumStream(sample_rate=sr)
+        self._flux = 0.0
+        self._chroma: tuple[float, ...] = ()
         self._slow_parts: list[np.ndarray] = []
         self._slow_len = 0
-        # Bookkeeping.
-        self._frame = 0  # absolute index of the sample after the last complete hop
-        # Absolute frame of the spectral stream's sample 0, per stretch between gaps:
+        # Bookkeeping. Positions are in analysis samples on the input's clock
+        # (position / ANALYSIS_RATE is the audio time in seconds).
+        self._frame = 0.0  # position of the sample after the last complete hop
+        self._next_input = 0  # absolute input frame of the next sample expected
+        # Position of the spectral stream's sample 0, per stretch between gaps:
         # (first column of the stretch, origin). Columns map to audio time through it.
-        self._origins: list[tuple[int, int]] = [(0, 0)]
+        self._origins: list[tuple[int, float]] = [(0, 0.0)]
         self._scanner_offset = 0  # spectral column at which the current scanner started
         self._aubio_frames = 0  # samples fed to the onset detector so far
         self._started = False
@@ -192,19 +265,39 @@ class Analyzer:
     def apply_inflection_settings(self, inflection: InflectionSettings) -> None:
         """Apply new detector thresholds and windows (the scan restarts, the curve goes on)."""
         self.inflection_settings = inflection
-        self.geometry = DetectorGeometry.from_settings(inflection, self.sample_rate)
+        self.geometry = DetectorGeometry.from_settings(inflection, self.analysis_rate)
         self._scanner = make_scanner(inflection, self.geometry)
         self._scanner_offset = self._spectral.columns
 
     @property
     def frame(self) -> int:
-        """Absolute index of the next sample the analyzer expects."""
-        return self._frame + self._pending.shape[0]
+        """Absolute index (input rate) of the next sample the analyzer expects."""
+        return self._next_input
 
     @property
     def curve_columns_per_second(self) -> float:
         """Rate of the spectral-change curve, columns per second."""
         return self.geometry.columns_per_second
+
+    @property
+    def latency_s(self) -> float:
+        """Audio the rate converter holds back now, seconds (0 at 44.1 kHz input)."""
+        return self._resampler.delay_s
+
+    def input_frame(self, position: float) -> int:
+        """The input frame (nearest) at an analysis position.
+
+        Parameters
+        ----------
+        position : float
+            Position in analysis samples on the input's clock.
+
+        Returns
+        -------
+        int
+            Absolute input sample index (the same number at 44.1 kHz input).
+        """
+        return round(position * self._to_input)
 
     # -- processing ---------------------------------------------------------------------
     def process(
@@ -215,16 +308,18 @@ class Analyzer:
         Parameters
         ----------
         samples : np.ndarray, shape (n,) or (n, channels)
-            Audio in [-1, 1]; channels are averaged. NaN and infinite samples are
-            replaced by silence and counted; values beyond ±1 are clipped.
+            Audio in [-1, 1] at the input rate; channels are averaged. NaN and
+            infinite samples are replaced by silence and counted; values beyond
+            ±1 are clipped.
         start_frame : int, optional
-            Absolute index of the first sample. A jump (samples lost upstream)
-            restarts the hop grid there; the detectors carry on.
+            Absolute index (input rate) of the first sample. A jump (samples lost
+            upstream) restarts the hop grid there; the detectors carry on.
 
         Returns
         -------
         features : list of AudioFeatures
-            One per completed hop, oldest first.
+            One per completed hop (of ``hop`` analysis samples), oldest first;
+            their ``frame`` is the input frame nearest the hop's end.
         events : list of Onset, Beat and Inflection
             In the order they were found.
         """
@@ -232,7 +327,7 @@ class Analyzer:
         if x.ndim == 2:
             x = x.mean(axis=1, dtype=x.dtype) if x.shape[1] > 1 else x[:, 0]
         events: list[Event] = []
-        self._sync(start_frame, events)
+        features = self._sync(start_frame, events)
         energy = float(np.dot(x, x))  # NaN or inf inside (or absurdly loud) makes it non-finite
         if not math.isfinite(energy):
             bad = ~np.isfinite(x)
@@ -242,13 +337,35 @@ class Analyzer:
             self._unreported_bad += n_bad
         # Clip in the input's own precision, so that 1e39 is loud rather than infinite.
         x = np.clip(x, -1.0, 1.0).astype(np.float32, copy=False)
-        buf = np.concatenate([self._pending, x]) if self._pending.size else x
+        self._next_input += x.shape[0]
+        y = self._resampler.process(x)
+        if not self._resampler.passthrough:
+            np.clip(y, -1.0, 1.0, out=y)  # the converter's ripple may overshoot a little
+        features += self._run_hops(y, events)
+        return features, events
+
+    def _run_hops(self, y: np.ndarray, events: list[Event]) -> list[AudioFeatures]:
+        """Analyse every hop that the next samples complete.
+
+        Parameters
+        ----------
+        y : np.ndarray, shape (m,), float32
+            The next samples at the analysis rate, in [-1, 1].
+        events : list of Event
+            Events found are appended to it.
+
+        Returns
+        -------
+        list of AudioFeatures
+            One per completed hop, oldest first.
+        """
+        buf = np.concatenate([self._pending, y]) if self._pending.size else y
         hop = self.hop
         n_hops = buf.shape[0] // hop
         used = n_hops * hop
         self._pending = buf[used:].copy()
         if n_hops == 0:
-            return [], events
+            return []
         body = buf[:used]
         self._feed_slow_lane(body, events)
 
@@ -262,14 +379,16 @@ class Analyzer:
         rms_db_l = [10.0 * math.log10(p) if p > 1e-12 else SILENCE_DB for p in power.tolist()]
         level_l = [unit_level(v, floor) for v in rms_db_l]
 
-        sr = self.sample_rate
+        sr = self.analysis_rate
+        in_rate = self.sample_rate
+        to_input = self._to_input
         silence = self.settings.silence_db
         onset_fn, tempo_fn, pitch_fn = self._onset, self._tempo, self._pitch
         recent = self._recent_db
         features: list[AudioFeatures] = []
         for h in range(n_hops):
-            end = self._frame + (h + 1) * hop
-            time_s = end / sr
+            end = round((self._frame + (h + 1) * hop) * to_input)  # input frame of the hop's end
+            time_s = end / in_rate
             a = base + h * hop
             level_db = rms_db_l[h]
             recent[self._hops % GATE_HOPS] = level_db
@@ -325,12 +444,14 @@ class Analyzer:
                     self._pitch_hz,
                     self._pitch_conf,
                     self._unreported_bad if h == 0 else 0,
+                    self._flux,
+                    self._chroma,
                 )
             )
         self._unreported_bad = 0
         self._frame += used
         self._aubio_frames += used
-        return features, events
+        return features
 
     def _estimate_bpm(self) -> float:
         """Tempo from the latest beats' mean interval while they are steady, else 0.
@@ -348,18 +469,28 @@ class Analyzer:
             return 0.0
         return 60.0 * (len(times) - 1) / (times[-1] - times[0])
 
-    def _sync(self, start_frame: int | None, events: list[Event]) -> None:
-        """Follow the caller's absolute frame numbering; count jumps as gaps."""
-        if start_frame is None or start_frame == self.frame:
+    def _sync(self, start_frame: int | None, events: list[Event]) -> list[AudioFeatures]:
+        """Follow the caller's absolute frame numbering; count jumps as gaps.
+
+        Returns
+        -------
+        list of AudioFeatures
+            At a gap, the hops that the rate converter's held-back output
+            completes (they come before the gap); else none.
+        """
+        if start_frame is None or start_frame == self._next_input:
             self._started = True
-            return
+            return []
+        features: list[AudioFeatures] = []
         if self._started:
             self.gaps += 1
+            features = self._run_hops(self._resampler.flush(), events)
             self._feed_slow_lane(np.zeros(0, dtype=np.float32), events, force=True)
         self._started = True
         # The spectral stream has had every complete hop (the pending part of an
-        # unfinished hop is dropped): its next sample was frame self._frame.
-        shift = int(start_frame) - self._frame
+        # unfinished hop is dropped): its next sample was at position self._frame.
+        position = int(start_frame) / self._to_input
+        shift = position - self._frame
         first_column, origin = self._origins[-1]
         columns = self._spectral.columns
         if columns == first_column:
@@ -368,7 +499,9 @@ class Analyzer:
             self._origins.append((columns, origin + shift))
             del self._origins[:-64]  # old stretches can no longer hold undecided candidates
         self._pending = np.zeros(0, dtype=np.float32)
-        self._frame = int(start_frame)
+        self._frame = position
+        self._next_input = int(start_frame)
+        return features
 
     def _column_time(self, column: int) -> float:
         """Audio-clock time of spectral column ``column``, seconds."""
@@ -377,7 +510,7 @@ class Analyzer:
             if first > column:
                 break
             origin = o
-        return (origin + column * self._spectral.hop) / self.sample_rate
+        return (origin + column * self._spectral.hop) / self.analysis_rate
 
     def _feed_slow_lane(self, body: np.ndarray, events: list[Event], force: bool = False) -> None:
         """Gather audio; once a block has gathered, run the vectorised detectors."""
@@ -404,6 +537,9 @@ class Analyzer:
                         decided_index=self._scanner_offset + inf.decided_index,
                     )
                 )
+        self._spectrum.push(block)
+        self._flux = self._spectrum.flux
+        self._chroma = self._spectrum.chroma
         # Band levels over the newest window.
         tail = block[-self.tempo_window :]
         if tail.shape[0] == self.tempo_window:

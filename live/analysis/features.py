@@ -43,6 +43,12 @@ class AudioFeatures:
         Confidence of the pitch estimate, [0, 1].
     bad_samples : int
         NaN or infinite samples replaced by silence in this hop.
+    flux : float
+        Spectral flux (the magnitude spectrum's rise over about 46 ms, 93 ms
+        window) over its running maximum, [0, 1]: how much new sound there is.
+    chroma : tuple of float
+        Energy of the 12 pitch classes (C, C#, ... B) over the newest 93 ms, the
+        strongest 1; empty until known, all zero in silence.
     """
 
     time_s: float
@@ -59,6 +65,8 @@ class AudioFeatures:
     pitch_hz: float
     pitch_confidence: float
     bad_samples: int = 0
+    flux: float = 0.0
+    chroma: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

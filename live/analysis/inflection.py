@@ -12,6 +12,11 @@ replaces the maximum by a slowly decaying running maximum and smooths causally;
 each candidate as soon as its look-ahead window has arrived. With the
 look-ahead, look-back and spacing all equal to the original's window, it makes
 the original's decisions on the same curve, ``lookahead`` columns late.
+
+:class:`PredictiveScanner` decides sooner: after a shorter look-ahead it
+predicts the mean of the whole window after a candidate from the part that has
+arrived and its trend (the curve is a trailing mean over hundreds of columns,
+so it moves slowly), and applies the very same test to that prediction.
 """
 
 from __future__ import annotations
@@ -30,6 +35,11 @@ SEED_WINDOW = 200
 SEED_SMOOTHING = 256
 SEED_ABSOLUTE_THRESHOLD = 0.08
 SEED_THRESHOLD = 0.035
+#: :class:`PredictiveScanner`'s look-ahead in columns (0.3 s at 44.1 kHz, hop 128).
+PREDICTIVE_LOOKAHEAD = 103
+#: How much of the seen rise :class:`PredictiveScanner` lets go on over the unseen
+#: rest of the window (chosen on recordings, see the bench).
+PREDICTIVE_DAMPING = 0.5
 
 
 @dataclass(frozen=True)
@@ -288,6 +298,25 @@ class InflectionScanner:
         """Decide the remaining candidates with shortened look-ahead (end of a file)."""
         return self._scan(final=True)
 
+    def _next_mean(self, x: np.ndarray, lc: int) -> float:
+        """Mean of the look-ahead window after candidate ``x[lc]`` (what has arrived of it).
+
+        Parameters
+        ----------
+        x : np.ndarray
+            The buffered curve (normalised change units).
+        lc : int
+            Buffer index of the candidate; ``x[lc + 1 :]`` are the values after it.
+
+        Returns
+        -------
+        float
+            The mean of up to ``lookahead`` values after the candidate (normalised
+            change units), NaN when none has arrived.
+        """
+        after = x[lc + 1 : lc + self.lookahead + 1]
+        return float(_sum(after)) / after.shape[0] if after.size else math.nan
+
     def _scan(self, *, final: bool) -> list[Inflection]:
         found: list[Inflection] = []
         x = self._buf[: self._count - self._base]
@@ -316,8 +345,7 @@ class InflectionScanner:
             lc, li = c - base, self._i - base
             # np.add.reduce / n is what np.mean computes, bit for bit, at less cost.
             prev_mean = float(_sum(x[li : li + self.lookback])) / self.lookback
-            after = x[lc + 1 : lc + self.lookahead + 1]
-            next_mean = float(_sum(after)) / after.shape[0] if after.size else math.nan
+            next_mean = self._next_mean(x, lc)
             verdict = _judge(
                 x,
                 lc,
@@ -341,6 +369,130 @@ class InflectionScanner:
                 )
             self._i += self.spacing
         return found
+
+
+class PredictiveScanner(InflectionScanner):
+    """The original scan with a short look-ahead that predicts the rest of the window.
+
+    The original compares each candidate with the mean of the ``lookback``
+    columns after it. This scanner decides once ``lookahead`` of them have
+    arrived (``lookahead < lookback``) and predicts the mean of the whole window:
+    the curve is a trailing mean over hundreds of columns, so it moves slowly and
+    its rise over the seen part (from the candidate to the newest value) goes on
+    for a while. The unseen rest of the window is taken to continue that rise at
+    ``damping`` times its rate from the newest value, never below zero; the
+    prediction is the mean of the seen values and of that extrapolation. The
+    rest of the test (turning point, same side of both means by more than the
+    threshold, the mode's own conditions, the skip) is the original's, so with
+    ``lookahead >= lookback`` it makes exactly :class:`InflectionScanner`'s
+    decisions with the look-ahead equal to the look-back (the original's).
+
+    Parameters
+    ----------
+    lookback : int
+        Columns before a candidate whose mean it is compared with, and the length
+        of the window after it whose mean is predicted (original: 200).
+    lookahead : int
+        Columns after a candidate seen before it is decided: the latency.
+    spacing : int
+        Columns the scan skips after an extremum (original: 200).
+    threshold, absolute_threshold : float
+        As in :func:`seed_inflections` (normalised change units).
+    mode : {"min", "max", "both"}
+        Which extrema are kept.
+    columns_per_second : float
+        Curve values per second, to stamp times.
+    damping : float
+        Rate of the extrapolated rise as a fraction of the seen part's rise,
+        ``>= 0`` (0 holds the newest value; 1 continues the rise unchanged).
+    """
+
+    def __init__(
+        self,
+        *,
+        lookback: int = SEED_WINDOW,
+        lookahead: int = PREDICTIVE_LOOKAHEAD,
+        spacing: int = SEED_WINDOW,
+        threshold: float = SEED_THRESHOLD,
+        absolute_threshold: float = SEED_ABSOLUTE_THRESHOLD,
+        mode: str = "min",
+        columns_per_second: float = 44100 / 128,
+        damping: float = PREDICTIVE_DAMPING,
+    ) -> None:
+        super().__init__(
+            lookback=lookback,
+            lookahead=lookahead,
+            spacing=spacing,
+            threshold=threshold,
+            absolute_threshold=absolute_threshold,
+            mode=mode,
+            columns_per_second=columns_per_second,
+        )
+        if not (math.isfinite(damping) and damping >= 0):
+            raise ValueError(f"damping must be a finite number >= 0, not {damping!r}")
+        self.damping = float(damping)
+
+    def _next_mean(self, x: np.ndarray, lc: int) -> float:
+        """Predicted mean of the ``lookback`` columns after candidate ``x[lc]``.
+
+        Parameters
+        ----------
+        x : np.ndarray
+            The buffered curve (normalised change units).
+        lc : int
+            Buffer index of the candidate; ``x[lc + 1 :]`` are the values after it.
+
+        Returns
+        -------
+        float
+            The exact mean once the whole window has arrived, else the
+            prediction (normalised change units); NaN when nothing has arrived.
+        """
+        window = self.lookback
+        seen = x[lc + 1 : lc + 1 + min(self.lookahead, window)]
+        m = seen.shape[0]
+        if m == 0:
+            return math.nan
+        if m == window:
+            return float(_sum(seen)) / window
+        return predict_window_mean(
+            float(x[lc]), float(_sum(seen)), float(seen[-1]), m, window, self.damping
+        )
+
+
+def predict_window_mean(
+    start: float, seen_sum: float, newest: float, seen: int, window: int, damping: float
+) -> float:
+    """Mean of a window of a slow curve from its first values and their trend.
+
+    Parameters
+    ----------
+    start : float
+        The curve just before the window (the candidate's value).
+    seen_sum : float
+        Sum of the window's first ``seen`` values.
+    newest : float
+        The last of them.
+    seen : int
+        Values of the window seen, ``1 <= seen < window``.
+    window : int
+        Length of the window in values.
+    damping : float
+        Rate at which the rise from ``start`` to ``newest`` goes on, as a
+        fraction of its rate over the seen values.
+
+    Returns
+    -------
+    float
+        ``(seen_sum + rest * max(newest + damping * rate * (rest + 1) / 2, 0)) / window``
+        with ``rest = window - seen`` and ``rate = (newest - start) / seen``: the
+        unseen values are a straight line from ``newest``, averaged (and floored at
+        zero, where the curve lives).
+    """
+    rest = window - seen
+    rate = (newest - start) / seen
+    tail = max(newest + damping * rate * (rest + 1) / 2.0, 0.0)
+    return (seen_sum + rest * tail) / window
 
 
 class CurveTracker:

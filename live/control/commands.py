@@ -129,10 +129,8 @@ Command = (
 
 
 #: Trajectory settings that change the generator's inputs at once (the others,
-#: such as speeds and policies, act from the next hop or inflection on).
-IMMEDIATE_TRAJECTORY_SETTINGS = frozenset(
-    {"truncation", "breathe", "onset_pulse", "beat_pulse", "drift"}
-)
+#: such as speeds, kicks and policies, act from the next hop or inflection on).
+IMMEDIATE_TRAJECTORY_SETTINGS = frozenset({"truncation", "breathe"})
 
 
 def repaints(command: Command) -> bool:

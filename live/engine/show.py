@@ -291,7 +291,7 @@ class Show:
             state=self.state,
             events=self.events,
             clock=self.clock,
-            period_s=cfg.analysis.hops_per_wake * analyzer.hop / ring.sample_rate,
+            period_s=cfg.analysis.hops_per_wake * analyzer.hop / analyzer.analysis_rate,
             log_once=self.log_once,
             apply_command=self._apply_command,
             beats=self.tap.filter,

@@ -21,6 +21,8 @@ from live.analysis.inflection import (
     CurveTracker,
     Inflection,
     InflectionScanner,
+    PredictiveScanner,
+    predict_window_mean,
     running_mean_prepended,
     seconds_to_columns,
     seed_curve,
@@ -563,3 +565,317 @@ def test_seconds_to_columns_rounds_and_is_at_least_one() -> None:
     assert seconds_to_columns(0.0, sample_rate=44100, hop=128) == 1
     assert seconds_to_columns(1e-9, sample_rate=48000, hop=128) == 1
     assert seconds_to_columns(2.0, sample_rate=48000, hop=128) == 750
+
+
+# -- the predictive scanner ------------------------------------------------------------------
+
+
+LOOKAHEAD_03 = 103  # 0.3 s at 44.1 kHz, hop 128
+
+
+def reference_prediction(arr: np.ndarray, c: int, window: int, lookahead: int, damping: float):
+    """The predicted mean of ``arr[c + 1 : c + 1 + window]`` from its first ``lookahead``."""
+    seen = arr[c + 1 : c + 1 + min(lookahead, window)]
+    m = seen.shape[0]
+    if m == 0:
+        return np.nan
+    if m == window:
+        return np.sum(seen) / window
+    rest = window - m
+    rate = (seen[-1] - arr[c]) / m
+    line = seen[-1] + damping * rate * np.arange(1, rest + 1)  # the unseen values, straight on
+    return (np.sum(seen) + rest * max(float(np.mean(line)), 0.0)) / window
+
+
+def reference_predictive(
+    arr: np.ndarray,
+    *,
+    threshold: float,
+    absolute_threshold: float = 0.08,
+    mode: str = "min",
+    window: int = WINDOW,
+    lookahead: int = LOOKAHEAD_03,
+    spacing: int | None = None,
+    damping: float = 0.5,
+) -> list[int]:
+    """The original's loop (seed_reference.get_inflection_points) on the predicted mean."""
+    spacing = window if spacing is None else spacing
+    points = []
+    i = 0
+    while i < len(arr) - window - 1:
+        prev_mean = np.mean(arr[i : i + window])
+        c = i + window + 1
+        next_mean = reference_prediction(arr, c, window, lookahead, damping)
+        if (
+            not np.isnan(next_mean)  # (so c + 1 exists)
+            and np.sign(arr[c] - arr[c - 1]) == np.sign(arr[c] - arr[c + 1])
+            and np.sign(arr[c] - prev_mean) == np.sign(arr[c] - next_mean)
+            and abs(arr[c] - prev_mean) > threshold
+            and abs(arr[c] - next_mean) > threshold
+        ):
+            if not (
+                (mode == "min" and (arr[c] > arr[c - 1] or arr[c] > absolute_threshold))
+                or (mode == "max" and arr[c] < arr[c - 1])
+            ):
+                points.append(c)
+            i += spacing
+        else:
+            i += 1
+    return points
+
+
+def quiet_then_section(gap: int, after_level: float, *, seed: int = 11) -> np.ndarray:
+    """Curve of a busy section, ``gap`` columns of near silence, then a quieter section.
+
+    The raw change is normalised by its maximum and smoothed like the original
+    (256 columns); the curve falls over 256 columns into the gap and rises out of it
+    at ``after_level`` times the speed it fell.
+    """
+    rng = np.random.default_rng(seed)
+    d = np.concatenate(
+        [
+            0.8 + 0.4 * rng.random(900),
+            0.002 * rng.random(gap),
+            after_level * (0.8 + 0.4 * rng.random(900)),
+        ]
+    )
+    return running_mean_prepended(d / d.max(), SMOOTHING)
+
+
+@pytest.mark.parametrize(
+    ("gap", "after_level", "threshold"), [(150, 0.05, 0.01), (150, 0.2, 0.035), (300, 0.1, 0.01)]
+)
+def test_predictive_finds_a_slow_rise_within_its_lookahead(
+    gap: int, after_level: float, threshold: float
+) -> None:
+    """A dip followed by a slow rise: within 103 columns the rise has not yet lifted the
+    seen part's mean by the threshold, but the whole window's mean it predicts has."""
+    x = quiet_then_section(gap, after_level)
+    expected = seed_inflections(x, threshold=threshold)[1:-1].tolist()
+    assert len(expected) == 1
+    (c,) = expected
+    assert 900 <= c <= 900 + gap + SMOOTHING  # in the quiet part of the curve
+    found = PredictiveScanner(lookahead=LOOKAHEAD_03, threshold=threshold).push(x)
+    assert [(i.index, i.decided_index) for i in found] == [(c, c + LOOKAHEAD_03)]
+    # The seen part alone (the seed scanner with the same short look-ahead) misses it.
+    short = InflectionScanner(lookahead=LOOKAHEAD_03, threshold=threshold).push(x)
+    assert short == []
+
+
+@pytest.mark.parametrize("gap", [240, 300])
+def test_predictive_finds_a_dip_before_a_loud_section(gap: int) -> None:
+    x = quiet_then_section(gap, 1.0)
+    expected = seed_inflections(x, threshold=0.01)[1:-1].tolist()
+    found = PredictiveScanner(lookahead=LOOKAHEAD_03, threshold=0.01).push(x)
+    assert [i.index for i in found] == expected
+    assert len(expected) == 1
+    assert found[0].decided_index == found[0].index + LOOKAHEAD_03
+    assert found[0].strength > 0.01
+
+
+@pytest.mark.parametrize("lookahead", [1, 10, 50, LOOKAHEAD_03, 150, 199])
+def test_predictive_flat_and_monotone_curves_give_none(lookahead: int) -> None:
+    n = 3000
+    rng = np.random.default_rng(lookahead)
+    curves = [
+        np.zeros(n),
+        np.full(n, 0.05),
+        np.linspace(0.0, 1.0, n),
+        np.linspace(0.6, 0.0, n),
+        np.cumsum(rng.random(n)) / n,  # rising at varying speed
+        0.08 * np.exp(-np.arange(n) / 500.0),  # falling, slower and slower
+    ]
+    for mode in ("min", "max", "both"):
+        for x in curves:
+            scanner = PredictiveScanner(lookahead=lookahead, threshold=0.0, mode=mode)
+            assert scanner.push(x) + scanner.flush() == []
+    if lookahead >= LOOKAHEAD_03:
+        # The flat curve with a dip in it does give one (once the rise out of the dip
+        # can be seen): the test can fail.
+        x = np.full(n, 0.05)
+        x[1000:1401] -= 0.04 * np.sin(np.linspace(0.0, np.pi, 401))  # one lowest value
+        scanner = PredictiveScanner(lookahead=lookahead, threshold=0.005)
+        assert len(scanner.push(x) + scanner.flush()) == 1
+
+
+def test_predictive_honours_spacing() -> None:
+    """Minima every 150 columns: all of them with a short spacing, fewer with a long one."""
+    k = np.arange(4000)
+    x = 0.04 + 0.035 * np.cos(2 * np.pi * k / 150)  # minima at 75 + 150 j, 0.005 deep
+    minima = 75 + 150 * np.arange(27)
+    found = {}
+    for spacing in (50, 150, 200, 400):
+        scanner = PredictiveScanner(lookahead=LOOKAHEAD_03, spacing=spacing, threshold=0.01)
+        got = [i.index for i in scanner.push(x) + scanner.flush()]
+        assert len(got) >= 5
+        assert set(got) <= set(minima.tolist())
+        assert np.all(np.diff(got) >= spacing), (spacing, got)
+        assert got == reference_predictive(x, threshold=0.01, spacing=spacing)
+        found[spacing] = got
+    assert np.all(np.diff(found[50]) == 150)
+    # After an inflection the scan skips 200 columns, lands on the next maximum (which
+    # stands out too: a skip) and so keeps every third minimum, as the original does.
+    assert np.all(np.diff(found[200]) == 450)
+    assert found[200] == seed_inflections(x, threshold=0.01)[1:-1].tolist()
+
+
+@pytest.mark.parametrize("case", range(0, len(RANDOM_CASES), 2))
+def test_predictive_random_curves_equal_reference_in_any_blocks(case: int) -> None:
+    curve, p = RANDOM_CASES[case]
+    w = p["window"]
+    rng = np.random.default_rng(p["seed"])
+    lookahead = int(rng.integers(1, w + 1))
+    damping = float(rng.choice([0.0, 0.5, 1.0]))
+    kwargs = dict(
+        threshold=p["threshold"], absolute_threshold=p["absolute_threshold"], mode=p["mode"]
+    )
+    expected = reference_predictive(curve, window=w, lookahead=lookahead, damping=damping, **kwargs)
+
+    def make() -> PredictiveScanner:
+        return PredictiveScanner(
+            lookback=w, lookahead=lookahead, spacing=w, damping=damping, **kwargs
+        )
+
+    whole = make()
+    at_once = whole.push(curve) + whole.flush()
+    assert [i.index for i in at_once] == expected
+    for chunks in (None, rng):  # one value at a time, then random blocks
+        pushed, flushed = scan_all(curve, make(), chunks)
+        assert pushed + flushed == at_once
+        for inf in pushed:
+            assert inf.decided_index == inf.index + lookahead
+        for inf in flushed:
+            assert inf.decided_index == curve.shape[0] - 1
+
+
+def test_predictive_random_curves_are_not_trivial() -> None:
+    total = sum(
+        len(reference_predictive(c, threshold=p["threshold"], mode=p["mode"], window=p["window"]))
+        for c, p in RANDOM_CASES
+    )
+    assert total >= 50
+
+
+@pytest.mark.parametrize("case", range(1, len(RANDOM_CASES), 3))
+def test_predictive_with_the_whole_window_is_the_original(case: int) -> None:
+    curve, p = RANDOM_CASES[case]
+    w = p["window"]
+    kwargs = dict(
+        threshold=p["threshold"], absolute_threshold=p["absolute_threshold"], mode=p["mode"]
+    )
+    expected = seed_inflections(curve, window=w, **kwargs)[1:-1].tolist()
+    for lookahead in (w, w + 7):
+        scanner = PredictiveScanner(lookback=w, lookahead=lookahead, spacing=w, **kwargs)
+        pushed, flushed = scan_all(curve, scanner, np.random.default_rng(case))
+        assert [i.index for i in pushed + flushed] == expected
+
+
+@pytest.mark.parametrize("name", sorted(SIGNALS))
+def test_predictive_is_deterministic_and_causal(name: str) -> None:
+    _, _, curve, _ = signal(name)
+    runs = [PredictiveScanner(threshold=0.01).push(curve.copy()) for _ in range(3)]
+    assert runs[0] == runs[1] == runs[2]
+    assert len(runs[0]) >= 1
+    rng = np.random.default_rng(0)
+    for inf in runs[0]:
+        # Only what had arrived when it was decided matters: change everything after.
+        changed = curve.copy()
+        later = inf.decided_index + 1
+        changed[later:] = rng.random(changed.shape[0] - later)
+        again = PredictiveScanner(threshold=0.01).push(changed)
+        assert inf in again
+        # And it is decided as soon as that value has arrived.
+        assert inf in PredictiveScanner(threshold=0.01).push(curve[:later])
+        assert inf not in PredictiveScanner(threshold=0.01).push(curve[: later - 1])
+
+
+@pytest.mark.parametrize("name", sorted(SIGNALS))
+def test_predictive_finds_the_gaps(name: str) -> None:
+    _, spans, curve, _ = signal(name)
+    expected = seed_inflections(curve, threshold=0.01)[1:-1].tolist()
+    found = [i.index for i in PredictiveScanner(threshold=0.01).push(curve)]
+    # The same gaps, each within 0.25 s of the original's point.
+    assert [in_gap(c, spans) for c in found] == [in_gap(c, spans) for c in expected]
+    assert len(found) == len(expected) >= 1
+    assert np.all(np.abs(np.subtract(found, expected)) <= 0.25 * FS / HOP)
+
+
+def test_predict_window_mean_known_answers() -> None:
+    # A straight line continued at its full rate is predicted exactly.
+    line = 0.02 + 0.001 * np.arange(201)  # line[0] is the candidate, line[1:] the window
+    for seen in (1, 50, 103, 199):
+        got = predict_window_mean(
+            float(line[0]), float(np.sum(line[1 : seen + 1])), float(line[seen]), seen, 200, 1.0
+        )
+        assert got == pytest.approx(float(np.mean(line[1:])), rel=1e-12)
+    # Damping 0 holds the newest value; 0.5 continues at half the rate.
+    assert predict_window_mean(0.0, 1.0, 1.0, 1, 4, 0.0) == pytest.approx((1.0 + 3 * 1.0) / 4)
+    assert predict_window_mean(0.0, 1.0, 1.0, 1, 4, 0.5) == pytest.approx((1.0 + 3 * 2.0) / 4)
+    # A steep fall is not continued below zero (the curve is never negative).
+    assert predict_window_mean(0.5, 0.1, 0.1, 1, 200, 1.0) == pytest.approx(0.1 / 200)
+
+
+def test_predictive_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError):
+        PredictiveScanner(lookahead=0)
+    with pytest.raises(ValueError):
+        PredictiveScanner(mode="median")
+    for damping in (-0.1, float("nan"), float("inf")):
+        with pytest.raises(ValueError):
+            PredictiveScanner(damping=damping)
+
+
+# -- choosing the detector -------------------------------------------------------------------
+
+
+def test_make_scanner_builds_the_chosen_detector() -> None:
+    from live.analysis.analyzer import DetectorGeometry, make_scanner
+
+    for detector, kind in (("seed", InflectionScanner), ("predictive", PredictiveScanner)):
+        s = InflectionSettings(detector=detector, lookahead_s=0.3, threshold=0.02, mode="both")
+        geometry = DetectorGeometry.from_settings(s, FS)
+        scanner = make_scanner(s, geometry)
+        assert type(scanner) is kind
+        assert (scanner.lookback, scanner.lookahead, scanner.spacing) == (200, 103, 200)
+        assert (scanner.threshold, scanner.mode) == (0.02, "both")
+    with pytest.raises(ValueError, match="detector"):
+        s = InflectionSettings(detector="oracle")
+        make_scanner(s, DetectorGeometry.from_settings(s, FS))
+
+
+def test_default_detector_is_the_original() -> None:
+    s = InflectionSettings()
+    assert s.detector == "seed"
+    assert InflectionSettings.__dataclass_fields__["detector"].metadata["choices"] == (
+        "seed",
+        "predictive",
+    )
+
+
+def analyzer_inflections(x: np.ndarray, settings: InflectionSettings) -> list[Inflection]:
+    """Inflections the real Analyzer reports for a mono signal at 44.1 kHz (4096-sample blocks)."""
+    from live.analysis.analyzer import Analyzer
+    from live.analysis.features import Inflection as Event
+    from live.settings import AnalysisSettings
+
+    analyzer = Analyzer(FS, AnalysisSettings(), settings)
+    found: list[Inflection] = []
+    for start in range(0, x.shape[0], 4096):
+        _, events = analyzer.process(x[start : start + 4096].astype(np.float32), start)
+        found.extend(e for e in events if isinstance(e, Event))
+    return found
+
+
+@pytest.mark.parametrize("name", ["busy", "mixed"])
+def test_analyzer_runs_the_predictive_detector(name: str) -> None:
+    x, spans, _, _ = signal(name)
+    settings = InflectionSettings(detector="predictive", lookahead_s=0.3)
+    found = analyzer_inflections(x, settings)
+    assert [in_gap(i.index, spans) for i in found] == [0, 1, 2]
+    for inf in found:
+        assert inf.decided_index == inf.index + LOOKAHEAD_03
+        assert inf.time_s == pytest.approx(inf.index * HOP / FS, rel=1e-12)
+    # The seed detector at the original's look-ahead finds the same gaps 97 columns later.
+    seed = analyzer_inflections(x, InflectionSettings())
+    assert [in_gap(i.index, spans) for i in seed] == [0, 1, 2]
+    assert all(i.decided_index == i.index + WINDOW for i in seed)

@@ -230,7 +230,7 @@ def test_commands_that_repaint() -> None:
     assert repaints(JumpToCategory(3)) and repaints(NextCategory()) and repaints(ReseedZ())
     assert repaints(LoadPreset("club")) and repaints(LoadPresetSlot(2))
     assert repaints(SetSetting("trajectory", "truncation", 0.5))
-    assert repaints(SetSetting("trajectory", "onset_pulse", 1.0))
+    assert repaints(SetSetting("trajectory", "breathe", 1.0))
     assert not repaints(SetSetting("trajectory", "morph_s", 2.0))  # acts from the next hop
     assert not repaints(SetSetting("display", "brightness", 0.5))
     assert not repaints(Blackout(True)) and not repaints(ShowHud(False))
