@@ -453,7 +453,7 @@ def bench_inflections(
     rows = []
     for detector, lookahead in runs:
         settings = replace(base, detector=detector, lookahead_s=lookahead)
-        per_track = []
+        per_track: list[dict[str, Any]] = []
         delays: list[float] = []
         for (name, mono, sr), ref in zip(monos, references, strict=True):
             found = causal(mono, sr, settings)
@@ -462,7 +462,7 @@ def bench_inflections(
                 {"track": name, "original": len(ref), "found": len(found), "matched": matched}
             )
             for t, decided in found:
-                nearest = min(ref, key=lambda r, t=t: abs(r - t), default=None)
+                nearest = min(ref, key=lambda r: abs(r - t)) if ref else None
                 if nearest is not None and abs(nearest - t) <= MATCH_TOLERANCE_S:
                     delays.append(decided - nearest)
         counts = {k: sum(p[k] for p in per_track) for k in ("original", "found", "matched")}

@@ -136,3 +136,36 @@ def test_bench_times_biggan_backends_against_plain_eager(tmp_path: Path) -> None
         render["generate_s"] / original["generator_s"]
     )
     assert "original's cadence" in proc.stdout
+
+
+def test_bench_inflections_compares_both_detectors(tmp_path: Path) -> None:
+    from live.bench import LOOKAHEADS_S
+
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "live", "bench", "--only", "inflections", "--json", str(out)],
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    result = json.loads(out.read_text())["inflections"]
+    rows = result["rows"]
+    # The reference row first: the seed detector at the original's look-ahead.
+    assert (rows[0]["detector"], rows[0]["lookahead_s"]) == ("seed", pytest.approx(0.5805))
+    expected = [("seed", LOOKAHEADS_S[0])] + [
+        (d, la) for la in LOOKAHEADS_S[1:] for d in ("seed", "predictive")
+    ]
+    assert [(r["detector"], r["lookahead_s"]) for r in rows] == expected
+    assert rows[0]["matched"] > 0
+    for r in rows:
+        assert r["original"] == rows[0]["original"] > 0
+        assert 0 <= r["matched"] <= min(r["original"], r["found"])
+        assert r["f1"] == pytest.approx(2 * r["matched"] / (r["original"] + r["found"]))
+        assert [t["track"] for t in r["per_track"]] == ["demo"]
+        if r["detector"] == "predictive" and r["matched"]:
+            # Decided exactly the look-ahead after the point the original chose, ±0.25 s.
+            assert abs(r["decision_delay_s"]["median"] - r["lookahead_s"]) <= 0.25
+    assert "predictive" in proc.stdout and "0.58" in proc.stdout

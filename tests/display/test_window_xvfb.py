@@ -67,6 +67,10 @@ def test_window_shows_a_picture_that_follows_the_music(x_display, tmp_path):
             "1,980",
             "--set",
             "trajectory.morph_s=0.4",
+            # Slow audio motion: the picture moves within a section, the category step is
+            # what is compared with it.
+            "--set",
+            "trajectory.motion_speed=0.05",
             "--seconds",
             "11",
         ],
