@@ -89,6 +89,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from live.trajectory import truncated_normal
+
 N_PITCHES = 12
 """Pitch classes, C = 0 … B = 11; each drives one ImageNet class."""
 
@@ -483,16 +485,6 @@ def _twelve(classes: Sequence[int], num_classes: int) -> list[int]:
     return [given[k % len(given)] for k in range(N_PITCHES)]
 
 
-def _truncated_normal(rng: np.random.Generator, size: int, bound: float = 2.0) -> np.ndarray:
-    """A standard normal truncated to ``[-bound, bound]`` by rejection."""
-    out = rng.standard_normal(size)
-    bad = np.abs(out) > bound
-    while bad.any():
-        out[bad] = rng.standard_normal(int(bad.sum()))
-        bad = np.abs(out) > bound
-    return out
-
-
 def _normalise_classes(cv: np.ndarray, nudge_index: int) -> np.ndarray:
     """The original's class-vector rescaling, smallest used class 0, largest 1, with its nudge."""
     nonzero = cv != 0
@@ -574,7 +566,7 @@ def dmv_vectors(
     for p, c in order:
         cv[c] = chroma[p, 0]
     if initial_noise is None:
-        nv = truncation * _truncated_normal(rng, z_dim)
+        nv = truncation * truncated_normal(rng, z_dim)
     else:
         nv = np.array(initial_noise, dtype=np.float64).reshape(z_dim)
     noise = np.empty((t + 1, z_dim))
