@@ -319,16 +319,17 @@ class TrajectorySettings:
         max=10.0,
     )
     morph_s: float = setting(
-        4.0,
-        "Time a category change takes when the spectral change is at its running average;"
-        " more change is faster.",
+        8.0,
+        "Time a category change takes when the music moves z at its average speed; busier"
+        " music is faster, calm music slower.",
         unit="s",
         min=0.05,
         max=120.0,
     )
     min_morph_speed: float = setting(
         0.25,
-        "Slowest morph, as a fraction of the average speed, so a change always completes.",
+        "Slowest morph while there is sound, as a fraction of the average speed, so a change"
+        " always completes.",
         min=0.0,
         max=1.0,
     )
@@ -339,14 +340,14 @@ class TrajectorySettings:
         choices=("glide", "cut", "burst"),
     )
     step_amount: float = setting(
-        0.4,
+        0.3,
         "Part of the morph a burst makes at once (the rest follows at the morph's speed).",
         min=0.0,
         max=1.0,
     )
-    step_s: float = setting(0.6, "Time a burst takes to settle.", unit="s", min=0.02, max=10.0)
+    step_s: float = setting(0.3, "Time a burst takes to settle.", unit="s", min=0.02, max=10.0)
     burst_speed: float = setting(
-        2.0,
+        1.0,
         "Extra speed of z at a burst or cut, in units of motion_speed, settling over step_s.",
         min=0.0,
         max=20.0,
@@ -368,18 +369,19 @@ class TrajectorySettings:
         max=10.0,
     )
     level_weight: float = setting(
-        0.35,
+        0.0,
         "How much the level sets the speed, against the spectral flux (0: flux only, 1: level"
         " only).",
         min=0.0,
         max=1.0,
     )
     contrast: float = setting(
-        2.0,
-        "How much faster busy, loud passages move than calm ones: the power that the"
-        " music's activity (over its typical value) is raised to.",
-        min=0.25,
-        max=4.0,
+        1.5,
+        "How much faster busy, loud passages move than calm ones: the speed multiplies by"
+        " e**contrast for each spread the spectral flux rises over its running average (log"
+        " scale); 0 moves at one speed.",
+        min=0.0,
+        max=3.0,
     )
     drift: float = setting(
         0.15,
@@ -389,7 +391,7 @@ class TrajectorySettings:
         max=4.0,
     )
     silence_speed: float = setting(
-        0.08,
+        0.2,
         "Speed in silence, as a fraction of motion_speed: calm, never frozen.",
         min=0.0,
         max=4.0,

@@ -55,23 +55,30 @@ from live.settings import TrajectorySettings
 MAX_SPEED = 4.0
 #: Smoothing of the level before it moves z, seconds.
 LEVEL_SMOOTHING_S = 0.06
-#: Smoothing of the speed that the flux and level set, seconds.
-DRIVE_SMOOTHING_S = 0.08
-#: The flux of typical music (the analysis's units; about -20 dBFS), where the
-#: speed is ``motion_speed``; the reference adapts to the input from there.
+#: Smoothing of the speed that the flux and level set, seconds: short, because any
+#: lag here is lag between the sound and the picture.
+DRIVE_SMOOTHING_S = 0.02
+#: The flux of typical music (the analysis's units; about -20 dBFS): where the flux
+#: reference starts.
 FLUX_TYPICAL = 0.1
-#: The flux reference follows the input's own flux, geometrically, this slowly (s),
-#: within a factor :data:`FLUX_ADAPT_RANGE` of the typical value: a quiet input
-#: moves slower for a while, then as much as a loud one.
-FLUX_ADAPT_S = 300.0
-FLUX_ADAPT_RANGE = 4.0
+#: The flux reference is the running mean and spread of the log flux over the sound
+#: heard, at most this long (s), starting from the typical value (with a spread of
+#: one) weighted as :data:`FLUX_PRIOR_S` of sound: a quiet input soon moves about as
+#: much as typical music, while a quiet intro before a loud part still moves slower.
+FLUX_ADAPT_S = 120.0
+FLUX_PRIOR_S = 20.0
+#: The reference stays within this factor of the typical value either way.
+FLUX_ADAPT_RANGE = 30.0
+#: Smallest spread of the log flux that the drive divides by, so that a very steady
+#: input does not turn its smallest changes into leaps.
+FLUX_MIN_SPREAD = 0.2
+#: The drive's exponent saturates softly at this many spreads either way.
+DRIVE_LIMIT = 1.5
 #: The unit level (see ``analysis.level_floor_db``) of typical music.
 LEVEL_TYPICAL = 0.65
-#: Highest drive, as a multiple of the typical's.
-MAX_DRIVE = 4.0
 #: A kick multiplies at least this much speed (units of the typical activity's), so
 #: that a beat between sparse sounds is seen too.
-KICK_FLOOR = 1.0
+KICK_FLOOR = 0.25
 #: Time constant of the pitch classes' running average ('chroma' policy), s.
 CHROMA_AVERAGE_S = 30.0
 #: Level under which the sound counts as silence, and over which as present, dBFS.
@@ -230,6 +237,8 @@ class Trajectory:
         self._distance = 0.0
         self._drive = 0.0
         self._log_flux_ref = math.log(FLUX_TYPICAL)
+        self._log_flux_var = 1.0  # spread of the log flux, squared
+        self._heard_s = 0.0  # time with sound present, for the flux reference's warm-up
         self._onset_env = 0.0
         self._beat_env = 0.0
         self._burst_env = 0.0
@@ -367,35 +376,38 @@ class Trajectory:
         self._segment_s += dt
         if s.max_segment_s > 0 and self._segment_s >= s.max_segment_s:
             self._start_morph(self.segment + 1)
-        # The music's activity: flux (over a slowly adapting reference) and level.
+        # The music's activity: how many spreads the flux is over its running mean
+        # (log scale), exponentially, plus a little of the level.
         present = min(1.0, max(0.0, (f.rms_db - SILENT_DB) / (PRESENT_DB - SILENT_DB)))
         if present >= 1.0 and f.flux > 0:
+            self._heard_s += dt
             lo = math.log(FLUX_TYPICAL / FLUX_ADAPT_RANGE)
             hi = math.log(FLUX_TYPICAL * FLUX_ADAPT_RANGE)
             target = min(hi, max(lo, math.log(f.flux)))
-            self._log_flux_ref += (target - self._log_flux_ref) * min(1.0, dt / FLUX_ADAPT_S)
-        flux_ratio = f.flux / math.exp(self._log_flux_ref)
-        loudness = (1.0 - s.level_weight) * flux_ratio + s.level_weight * f.level / LEVEL_TYPICAL
-        drive = min(MAX_DRIVE, loudness**s.contrast)
-        self._drive += (present * drive - self._drive) * min(1.0, dt / DRIVE_SMOOTHING_S)
-        # Morph: as fast as the music is active, plus what a burst still has to make.
-        speed = min(MAX_SPEED, max(s.min_morph_speed, self._drive)) / s.morph_s
-        settle = 1.0 - math.exp(-3.0 * dt / s.step_s)
-        burst_part = self._step_left * settle
-        self._step_left -= burst_part
-        self.alpha = min(1.0, self.alpha + speed * dt + burst_part)
-        self._z_alpha = min(1.0, self._z_alpha + speed * dt + burst_part)
+            k = min(1.0, dt / min(FLUX_ADAPT_S, FLUX_PRIOR_S + self._heard_s))
+            self._log_flux_ref += (target - self._log_flux_ref) * k
+            self._log_flux_var += ((target - self._log_flux_ref) ** 2 - self._log_flux_var) * k
+        self._drive += (present * self._activity(f) - self._drive) * min(
+            1.0, dt / DRIVE_SMOOTHING_S
+        )
         # z's speed: the activity, kicked by onsets and beats in proportion, and bursts.
         pulse = math.exp(-math.log(3.0) * dt / s.pulse_decay_s)
         self._onset_env = 1.0 if f.onset else self._onset_env * pulse
         self._beat_env = 1.0 if f.beat else self._beat_env * pulse
+        settle = 1.0 - math.exp(-3.0 * dt / s.step_s)
         self._burst_env *= 1.0 - settle
         floor = s.silence_speed + (s.drift - s.silence_speed) * present
         own = floor + self._drive
         kick = s.onset_pulse * self._onset_env + s.beat_pulse * self._beat_env
-        velocity = s.motion_speed * (
-            own + max(own, KICK_FLOOR) * kick + s.burst_speed * self._burst_env
-        )
+        music = own + max(own, KICK_FLOOR) * kick
+        velocity = s.motion_speed * (music + s.burst_speed * self._burst_env)
+        # Morph: as fast as the music moves z, plus what a burst still has to make, so
+        # that the change of category follows the music as the motion does.
+        speed = min(MAX_SPEED, max(s.min_morph_speed * present, music)) / s.morph_s
+        burst_part = self._step_left * settle
+        self._step_left -= burst_part
+        self.alpha = min(1.0, self.alpha + speed * dt + burst_part)
+        self._z_alpha = min(1.0, self._z_alpha + speed * dt + burst_part)
         self._distance += velocity * dt
         self._level += (f.level - self._level) * min(1.0, dt / LEVEL_SMOOTHING_S)
         if f.chroma and f.level > 0.0 and any(f.chroma):
@@ -408,6 +420,22 @@ class Trajectory:
                 if not self._chroma_avg.any()
                 else self._chroma_avg + (c - self._chroma_avg) * avg_k
             )
+
+    def _activity(self, f: AudioFeatures) -> float:
+        """The music's drive of one hop, about 1 on average over music.
+
+        ``exp(contrast * d)`` with ``d`` the log flux's distance from its running mean
+        in running spreads (saturating softly at :data:`DRIVE_LIMIT`), blended with
+        the level by ``level_weight``.
+        """
+        s = self.settings
+        spread = max(math.sqrt(self._log_flux_var), FLUX_MIN_SPREAD)
+        d = (math.log(max(f.flux, 1e-9)) - self._log_flux_ref) / spread
+        gain = s.contrast
+        # exp(gain**2 / 5) is about the mean of exp(gain * d) over music: the average
+        # drive stays near 1 whatever the contrast.
+        flux_part = math.exp(gain * DRIVE_LIMIT * math.tanh(d / DRIVE_LIMIT) - gain**2 / 5.0)
+        return (1.0 - s.level_weight) * flux_part + s.level_weight * f.level / LEVEL_TYPICAL
 
     def _path(self) -> np.ndarray:
         """The offset of z along the path at the distance travelled."""

@@ -18,7 +18,7 @@ from live.config import (
     read_toml,
 )
 from live.errors import ConfigError
-from live.settings import Config
+from live.settings import Config, TrajectorySettings
 
 
 def write(path: Path, text: str) -> Path:
@@ -264,7 +264,7 @@ def test_live_changes_apply_live_settings_and_report_the_others() -> None:
     assert new.display.fullscreen == current.display.fullscreen is True
     assert new.generator.resolution == current.generator.resolution == 256
     # the running configuration itself is unchanged
-    assert current.trajectory.morph_s == 4.0
+    assert current.trajectory.morph_s == TrajectorySettings().morph_s
 
 
 def test_live_changes_validate_the_layer() -> None:

@@ -98,9 +98,9 @@ def quiet(**kwargs) -> TrajectorySettings:
         "motion_speed": 0.0,
         "inflection_step": "glide",
         "max_segment_s": 0.0,
-        # The morph's speed follows the flux alone, linearly: flux 0.1 (typical) is 1.
+        # The morph's speed is the music's own, 1 whatever the flux (contrast 0).
         "level_weight": 0.0,
-        "contrast": 1.0,
+        "contrast": 0.0,
     }
     base.update(kwargs)
     return TrajectorySettings(**base)
@@ -250,22 +250,26 @@ def test_after_an_inflection_y_morphs_to_the_next_category() -> None:
 @pytest.mark.parametrize("floor", [0.25, 0.5])
 def test_morph_completes_without_spectral_change(floor) -> None:
     morph_s = 0.4
-    traj = make(quiet(morph_s=morph_s, min_morph_speed=floor))
+    # Sound without spectral change: the music's own speed is about 0 (contrast 3).
+    traj = make(quiet(morph_s=morph_s, min_morph_speed=floor, contrast=3.0))
     feed = Feed()
-    traj.step(feed(10))
+    traj.step(feed(10, level=1.0))
     traj.step([], [feed.inflection()])
-    outs = run_until_done(traj, feed, curve=0.0)
+    outs = run_until_done(traj, feed, curve=0.0, level=1.0)
     # the floor speed: floor times the average speed
     assert len(outs) * DT == pytest.approx(morph_s / floor, abs=2 * DT)
     assert np.array_equal(outs[-1].y, onehot(CATS[1]))
 
 
 def hops_to_complete(flux_after: float, morph_s: float = 0.5) -> int:
-    traj = make(quiet(morph_s=morph_s))
+    traj = make(quiet(morph_s=morph_s, contrast=CONTRAST))
     feed = Feed()
     traj.step(feed(940, flux=flux_after, level=1.0))  # 5 s: the smoothed activity settles
     traj.step([], [feed.inflection()])
     return len(run_until_done(traj, feed, flux=flux_after, level=1.0))
+
+
+CONTRAST = 1.5
 
 
 def test_more_activity_than_typical_morphs_faster() -> None:
@@ -273,7 +277,9 @@ def test_more_activity_than_typical_morphs_faster() -> None:
     above = hops_to_complete(0.3)
     far_above = hops_to_complete(1.0)
     below = hops_to_complete(0.05)
-    assert at_average * DT == pytest.approx(0.5, rel=0.05)
+    # Flux at its running mean (the typical value, where the reference starts): the
+    # drive is exp(-contrast**2 / 5), the value that keeps its average over music near 1.
+    assert at_average * DT == pytest.approx(0.5 / math.exp(-(CONTRAST**2) / 5), rel=0.05)
     assert far_above <= above < 0.6 * at_average
     assert below > 1.5 * at_average
     # but never faster than MAX_SPEED times the average speed
@@ -490,7 +496,8 @@ def test_pulse_with_zero_amount_does_nothing() -> None:
 
 
 def test_drift_keeps_moving_while_there_is_sound_and_silence_is_calm() -> None:
-    s = quiet(motion_speed=1.0, drift=0.5, silence_speed=0.1)
+    # contrast 3: without flux the music's own speed is next to nothing.
+    s = quiet(motion_speed=1.0, drift=0.5, silence_speed=0.1, contrast=3.0)
     traj = make(s, z_dim=128)
     feed = Feed()
     # No flux at all but a level (-20 dBFS): the drift alone moves z.
