@@ -20,7 +20,7 @@ def test_a_preset_recall_gives_the_same_look_whatever_came_before() -> None:
     load = preset_loader(base)
     ambient = load("ambient")
     club = load("club")
-    assert ambient.trajectory.morph_s == 10.0 and club.trajectory.morph_s == 2.0
+    assert ambient.trajectory.morph_s == 16.0 and club.trajectory.morph_s == 4.0
     # club sets z_policy; ambient does not: recalled after club it is the base's again.
     assert club.trajectory.z_policy == "per-inflection"
     assert load("ambient") == ambient

@@ -30,7 +30,7 @@ def test_blend_is_the_straight_line_it_promises() -> None:
     for alpha in (0.0, 0.25, 0.5, 1.0):
         mid = blend_configs(a, b, alpha)
         assert mid.trajectory.truncation == pytest.approx(0.4 + alpha * 0.5)
-        assert mid.trajectory.morph_s == pytest.approx(4.0 + alpha * 6.0)
+        assert mid.trajectory.morph_s == pytest.approx(8.0 + alpha * 2.0)
         assert mid.display.brightness == pytest.approx(alpha * 0.5)
         assert mid.trajectory.z_policy == "per-inflection"  # choices switch at the start
     fade = SettingsFade(a, b, at=10.0, duration_s=2.0)
