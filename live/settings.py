@@ -392,7 +392,8 @@ class TrajectorySettings:
     )
     silence_speed: float = setting(
         0.2,
-        "Speed in silence, as a fraction of motion_speed: calm, never frozen.",
+        "Speed in silence, as a fraction of the speed the sound before it moved (its"
+        " average over about 10 s): calm, never frozen.",
         min=0.0,
         max=4.0,
     )

@@ -63,10 +63,11 @@ DRIVE_SMOOTHING_S = 0.02
 FLUX_TYPICAL = 0.1
 #: The flux reference is the running mean and spread of the log flux over the sound
 #: heard, at most this long (s), starting from the typical value (with a spread of
-#: one) weighted as :data:`FLUX_PRIOR_S` of sound: a quiet input soon moves about as
-#: much as typical music, while a quiet intro before a loud part still moves slower.
+#: one) weighted as :data:`FLUX_PRIOR_S` of sound: within seconds a quiet input moves
+#: about as much as typical music, and a loud part after a quiet intro moves faster
+#: until the reference has heard enough of it.
 FLUX_ADAPT_S = 120.0
-FLUX_PRIOR_S = 20.0
+FLUX_PRIOR_S = 5.0
 #: The reference stays within this factor of the typical value either way.
 FLUX_ADAPT_RANGE = 30.0
 #: Smallest spread of the log flux that the drive divides by, so that a very steady
@@ -74,6 +75,9 @@ FLUX_ADAPT_RANGE = 30.0
 FLUX_MIN_SPREAD = 0.2
 #: The drive's exponent saturates softly at this many spreads either way.
 DRIVE_LIMIT = 1.5
+#: Time constant of the average of the music's own speed that silence crawls at a
+#: part of, seconds (it starts at the typical speed, 1).
+HEARD_SPEED_S = 10.0
 #: The unit level (see ``analysis.level_floor_db``) of typical music.
 LEVEL_TYPICAL = 0.65
 #: A kick multiplies at least this much speed (units of the typical activity's), so
@@ -239,6 +243,7 @@ class Trajectory:
         self._log_flux_ref = math.log(FLUX_TYPICAL)
         self._log_flux_var = 1.0  # spread of the log flux, squared
         self._heard_s = 0.0  # time with sound present, for the flux reference's warm-up
+        self._heard_speed = 1.0  # the music's own speed, averaged while there is sound
         self._onset_env = 0.0
         self._beat_env = 0.0
         self._burst_env = 0.0
@@ -396,8 +401,13 @@ class Trajectory:
         self._beat_env = 1.0 if f.beat else self._beat_env * pulse
         settle = 1.0 - math.exp(-3.0 * dt / s.step_s)
         self._burst_env *= 1.0 - settle
-        floor = s.silence_speed + (s.drift - s.silence_speed) * present
+        # Silence crawls at silence_speed of what the sound before it moved, so a calm
+        # piece's pauses are as calm, next to its music, as a loud piece's.
+        calm = s.silence_speed * self._heard_speed
+        floor = calm + (s.drift - calm) * present
         own = floor + self._drive
+        if present >= 1.0:
+            self._heard_speed += (own - self._heard_speed) * min(1.0, dt / HEARD_SPEED_S)
         kick = s.onset_pulse * self._onset_env + s.beat_pulse * self._beat_env
         music = own + max(own, KICK_FLOOR) * kick
         velocity = s.motion_speed * (music + s.burst_speed * self._burst_env)

@@ -504,7 +504,24 @@ def test_drift_keeps_moving_while_there_is_sound_and_silence_is_calm() -> None:
     with_sound = z_steps(traj, feed, 400, level=2 / 3)[-100:]
     silence = z_steps(traj, feed, 400, level=0.0)[-100:]
     assert min(with_sound) > 0 and min(silence) > 0  # never frozen
-    assert np.mean(with_sound) / np.mean(silence) == pytest.approx(5.0, rel=0.05)
+    # Silence crawls at silence_speed of the speed heard before it: that average
+    # starts at the typical 1 and has moved towards the drift's 0.5 for 401 hops (10 s).
+    heard = 0.5 + 0.5 * math.exp(-401 * DT / 10.0)
+    assert np.mean(with_sound) / np.mean(silence) == pytest.approx(0.5 / (0.1 * heard), rel=0.05)
+
+
+def test_silence_after_quiet_sound_is_calmer_than_after_loud_sound() -> None:
+    # The same silence after 21 s of quiet sound and after 21 s of loud sound, both
+    # heard from the same reference (which adapts to each over those seconds).
+    def silence_after(flux: float) -> float:
+        traj = make(quiet(motion_speed=1.0, drift=0.1, silence_speed=0.2, contrast=1.5))
+        feed = Feed()
+        traj.step(feed(200, flux=0.1, level=1.0))  # both start from the same reference
+        z_steps(traj, feed, 4000, flux=flux, level=1.0)
+        return float(np.mean(z_steps(traj, feed, 400, level=0.0)[-100:]))
+
+    calm, busy = silence_after(0.02), silence_after(0.5)
+    assert 0 < calm < 0.7 * busy
 
 
 # -- commands -----------------------------------------------------------------------------------------
