@@ -24,8 +24,8 @@ Rules (differences from the original GANterpretations are deliberate):
 * z: one truncated-normal sample for the whole show (``constant``, the
   original's code), or a new one at each inflection morphed like the class
   (``per-inflection``, the original's paper). On top, the music sets z's
-  *speed* along a smooth path that never repeats: the spectral flux and the
-  level (each over its running average) drive it, onsets and beats kick it,
+  *speed* along a smooth path that never repeats: the spectral flux (over
+  its running mean, in running spreads) drives it, onsets and beats kick it,
   and it never stops while there is sound (``drift``) and slows to a calm
   crawl in silence (``silence_speed``). The level also pushes z along one
   direction (``breathe``).
@@ -382,17 +382,18 @@ class Trajectory:
         if s.max_segment_s > 0 and self._segment_s >= s.max_segment_s:
             self._start_morph(self.segment + 1)
         # The music's activity: how many spreads the flux is over its running mean
-        # (log scale), exponentially, plus a little of the level.
+        # (log scale), exponentially, blended with the level by level_weight.
         present = min(1.0, max(0.0, (f.rms_db - SILENT_DB) / (PRESENT_DB - SILENT_DB)))
+        log_flux = math.log(max(f.flux, 1e-9))
         if present >= 1.0 and f.flux > 0:
             self._heard_s += dt
             lo = math.log(FLUX_TYPICAL / FLUX_ADAPT_RANGE)
             hi = math.log(FLUX_TYPICAL * FLUX_ADAPT_RANGE)
-            target = min(hi, max(lo, math.log(f.flux)))
+            target = min(hi, max(lo, log_flux))
             k = min(1.0, dt / min(FLUX_ADAPT_S, FLUX_PRIOR_S + self._heard_s))
             self._log_flux_ref += (target - self._log_flux_ref) * k
             self._log_flux_var += ((target - self._log_flux_ref) ** 2 - self._log_flux_var) * k
-        self._drive += (present * self._activity(f) - self._drive) * min(
+        self._drive += (present * self._activity(log_flux, f.level) - self._drive) * min(
             1.0, dt / DRIVE_SMOOTHING_S
         )
         # z's speed: the activity, kicked by onsets and beats in proportion, and bursts.
@@ -431,21 +432,21 @@ class Trajectory:
                 else self._chroma_avg + (c - self._chroma_avg) * avg_k
             )
 
-    def _activity(self, f: AudioFeatures) -> float:
+    def _activity(self, log_flux: float, level: float) -> float:
         """The music's drive of one hop, about 1 on average over music.
 
         ``exp(contrast * d)`` with ``d`` the log flux's distance from its running mean
         in running spreads (saturating softly at :data:`DRIVE_LIMIT`), blended with
-        the level by ``level_weight``.
+        the unit level by ``level_weight``.
         """
         s = self.settings
         spread = max(math.sqrt(self._log_flux_var), FLUX_MIN_SPREAD)
-        d = (math.log(max(f.flux, 1e-9)) - self._log_flux_ref) / spread
+        d = (log_flux - self._log_flux_ref) / spread
         gain = s.contrast
         # exp(gain**2 / 5) is about the mean of exp(gain * d) over music: the average
         # drive stays near 1 whatever the contrast.
         flux_part = math.exp(gain * DRIVE_LIMIT * math.tanh(d / DRIVE_LIMIT) - gain**2 / 5.0)
-        return (1.0 - s.level_weight) * flux_part + s.level_weight * f.level / LEVEL_TYPICAL
+        return (1.0 - s.level_weight) * flux_part + s.level_weight * level / LEVEL_TYPICAL
 
     def _path(self) -> np.ndarray:
         """The offset of z along the path at the distance travelled."""
