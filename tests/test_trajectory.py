@@ -261,15 +261,15 @@ def test_morph_completes_without_spectral_change(floor) -> None:
     assert np.array_equal(outs[-1].y, onehot(CATS[1]))
 
 
+CONTRAST = 1.5
+
+
 def hops_to_complete(flux_after: float, morph_s: float = 0.5) -> int:
     traj = make(quiet(morph_s=morph_s, contrast=CONTRAST))
     feed = Feed()
     traj.step(feed(940, flux=flux_after, level=1.0))  # 5 s: the smoothed activity settles
     traj.step([], [feed.inflection()])
     return len(run_until_done(traj, feed, flux=flux_after, level=1.0))
-
-
-CONTRAST = 1.5
 
 
 def test_more_activity_than_typical_morphs_faster() -> None:
@@ -505,7 +505,8 @@ def test_drift_keeps_moving_while_there_is_sound_and_silence_is_calm() -> None:
     silence = z_steps(traj, feed, 400, level=0.0)[-100:]
     assert min(with_sound) > 0 and min(silence) > 0  # never frozen
     # Silence crawls at silence_speed of the speed heard before it: that average
-    # starts at the typical 1 and has moved towards the drift's 0.5 for 401 hops (10 s).
+    # starts at the typical 1 and has moved towards the drift's 0.5 for 401 hops, with
+    # a 10 s time constant.
     heard = 0.5 + 0.5 * math.exp(-401 * DT / 10.0)
     assert np.mean(with_sound) / np.mean(silence) == pytest.approx(0.5 / (0.1 * heard), rel=0.05)
 
