@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -376,9 +377,18 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    """End the command on SIGTERM (``kill``, a service manager) as Ctrl-C does.
+
+    The show then closes its recording, so nothing is lost.
+    """
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ganterp`` command."""
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

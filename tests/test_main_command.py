@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import av
@@ -50,3 +52,32 @@ def test_headless_main_command_records_a_playable_mp4(tmp_path: Path) -> None:
     first, last = frames[0].astype(np.float32), frames[-1].astype(np.float32)
     assert first.mean() > 20 and first.std() > 10, "the first frame is blank"
     assert np.abs(first - last).mean() > 1.0, "the picture did not move"
+
+
+def test_sigterm_ends_the_show_with_its_recording_finished(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "live", "live", "--input", "demo"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:  # wait until the show has started recording
+        lines.append(line)
+        if "keys:" in line:
+            break
+    time.sleep(3.0)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    text = "".join(lines) + out
+    assert proc.returncode in (0, 130), text
+    assert "Traceback" not in text
+    assert not list(tmp_path.glob("*.partial.mp4")), text
+    (path,) = tmp_path.glob("ganterp-show-*.mp4")
+    with av.open(str(path)) as container:
+        frames = sum(1 for _ in container.decode(video=0))
+    assert frames > 30, frames
