@@ -9,11 +9,12 @@
 # environment in .venv, PyTorch (CPU build, pinned) and ganterp itself with its
 # BigGAN support (weights are fetched only by `ganterp models fetch`). It runs
 # again only when pyproject.toml changes. GANTERP_VENV and TORCH_SPEC override
-# the environment's folder and the torch requirement.
+# the environment's folder and the torch requirement. Paths given to a command
+# mean what they mean in the folder it is run from (a headless show records there).
 set -euo pipefail
-cd "$(dirname "$0")"
+HERE="$(cd "$(dirname "$0")" && pwd)"
 
-VENV="${GANTERP_VENV:-.venv}"
+VENV="${GANTERP_VENV:-$HERE/.venv}"
 TORCH_SPEC="${TORCH_SPEC:-torch==2.13.0}"
 RUN_PACKAGES=(libportaudio2)
 BUILD_PACKAGES=(python3-venv python3-dev gcc)
@@ -48,7 +49,7 @@ setup() {
     [ "$extras" = test ] && apt_install "${TEST_PACKAGES[@]}"
     local stamp="$VENV/.ganterp-$extras"
     local want
-    want="$(sha256sum pyproject.toml | cut -d' ' -f1) $TORCH_SPEC"
+    want="$(sha256sum "$HERE/pyproject.toml" | cut -d' ' -f1) $TORCH_SPEC"
     # A test set-up has everything a run needs.
     for done in "$stamp" "$VENV/.ganterp-test"; do
         if [ -f "$done" ] && [ "$(cat "$done")" = "$want" ]; then
@@ -60,9 +61,9 @@ setup() {
     "$VENV/bin/python" -m pip install -q --upgrade pip
     "$VENV/bin/python" -m pip install -q "$TORCH_SPEC"
     if [ "$extras" = test ]; then
-        "$VENV/bin/python" -m pip install -q -e ".[biggan,test]"
+        "$VENV/bin/python" -m pip install -q -e "$HERE[biggan,test]"
     else
-        "$VENV/bin/python" -m pip install -q -e ".[biggan]"
+        "$VENV/bin/python" -m pip install -q -e "$HERE[biggan]"
     fi
     echo "$want" > "$stamp"
 }
@@ -71,6 +72,7 @@ case "${1:-}" in
     test)
         shift
         setup test
+        cd "$HERE"  # the tests run in the repository
         "$VENV/bin/ruff" check live models tests tools
         "$VENV/bin/ruff" format --check live models tests tools
         exec "$VENV/bin/python" -m pytest "$@"
