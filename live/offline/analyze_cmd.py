@@ -35,13 +35,19 @@ def add_analyze_arguments(p: argparse.ArgumentParser) -> None:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Analyse a file, print a summary, write the plot and JSON asked for."""
+    from live.audio.decode import probe
     from live.cli import load_from_args
     from live.errors import ConfigError
     from live.offline.analysis import analyze_file
+    from live.paths import check_output_path
     from models.classes import load_class_names, parse_categories
     from models.errors import GeneratorError
 
     config = load_from_args(args)  # --categories and --threshold arrive as settings
+    for flag, path in (("--json", args.json), ("--plot", args.plot)):
+        if path is not None:
+            check_output_path(path, flag)
+    probe(args.audio)  # a missing or broken file is one line before the work
     categories = None
     spec = list(config.trajectory.categories)
     if spec:

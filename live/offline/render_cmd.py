@@ -28,6 +28,8 @@ ORIGINAL_FLAGS = (
     "inflection_threshold",
 )
 ORIGINAL_THRESHOLD = 0.035
+#: Highest video frame rate a render makes.
+MAX_FPS = 240.0
 ORIGINAL_TRUNCATION = 0.2
 MODEL_TYPES = {
     "biggan-128": "biggan-deep-128",
@@ -42,8 +44,16 @@ def add_render_arguments(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("audio", type=Path, nargs="?", help="audio file (WAV, FLAC, OGG, MP3, …)")
     p.add_argument("-o", "--output", type=Path, help="video file: .mp4 (H.264 + AAC) or .avi")
-    p.add_argument("--fps", type=float, default=30.0, help="video frame rate (default 30)")
-    p.add_argument("--size", help="video size WIDTHxHEIGHT (default: the generator's)")
+    p.add_argument(
+        "--fps",
+        dest="video_fps",
+        type=float,
+        default=30.0,
+        help=f"video frame rate, up to {MAX_FPS:g} (default 30)",
+    )
+    p.add_argument(
+        "--size", dest="video_size", help="video size WIDTHxHEIGHT (default: the generator's)"
+    )
     p.add_argument(
         "--analysis",
         choices=("seed", "live"),
@@ -62,7 +72,7 @@ def add_render_arguments(p: argparse.ArgumentParser) -> None:
         "--selected_categories", help="ImageNet indices, comma-separated, one per segment"
     )
     o.add_argument("--inflection_threshold", type=float, help="default 0.035")
-    o.add_argument("--verbose", action="store_true", help="log more")
+    o.add_argument("--verbose", dest="original_verbose", action="store_true", help="log more")
 
 
 def _output(args: argparse.Namespace, audio: Path, original: bool) -> Path:
@@ -91,21 +101,32 @@ def cmd_render(args: argparse.Namespace) -> int:
     )
 
     from live.app import make_show_generator, resolve_categories
-    from live.cli import load_from_args
+    from live.audio.decode import probe
+    from live.cli import load_from_args, overrides_from_args
     from live.display.window import parse_size
     from live.errors import ConfigError
     from live.offline.render import render_file
+    from live.paths import check_output_path
 
     original = any(getattr(args, flag) is not None for flag in ORIGINAL_FLAGS)
-    if args.verbose:
+    if args.original_verbose and args.verbose == 0:  # -v and -vv say more than --verbose
         logging.getLogger("ganterp").setLevel(logging.INFO)
     audio = args.audio or args.wav_path
     if audio is None:
         raise ConfigError("render: which audio? give AUDIO or --wav_path")
-    out = _output(args, audio, original)
+    out = check_output_path(_output(args, audio, original), "render")
+    if args.report is not None:
+        check_output_path(args.report, "--report")
+    probe(audio)  # a missing or broken file is one line before anything starts
     config = load_from_args(args)
     if original:
         model = MODEL_TYPES[args.model_type or "biggan-512"]
+        chosen = overrides_from_args(args).get("generator", {}).get("name")
+        if chosen is not None:  # an explicit choice wins over the original's model
+            model = config.generator.name
+            print(
+                f"ganterp: note: generator {model} instead of the original's {MODEL_TYPES[args.model_type or 'biggan-512']}"
+            )
         config = replace(
             config,
             generator=replace(config.generator, name=model),
@@ -126,11 +147,13 @@ def cmd_render(args: argparse.Namespace) -> int:
             ),
         )
     try:
-        size = parse_size(args.size) if args.size else None
+        size = parse_size(args.video_size) if args.video_size else None
     except ValueError as exc:
         raise ConfigError(f"--size: {exc}") from None
-    if args.fps <= 0 or args.fps > 240:
-        raise ConfigError(f"--fps must be in (0, 240], not {args.fps}")
+    if not 0 < args.video_fps <= MAX_FPS:
+        raise ConfigError(
+            f"render: --fps must be above 0 and at most {MAX_FPS:g}, not {args.video_fps:g}"
+        )
     if args.render_batch < 1:
         raise ConfigError("--render-batch must be at least 1")
     analysis = args.analysis or ("seed" if original else "live")
@@ -139,7 +162,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     categories = resolve_categories(config, generator) or None
     print(
         f"ganterp: rendering {audio} -> {out} ({analysis} analysis,"
-        f" {getattr(generator, 'status', generator.name)}, {args.fps:g} fps)"
+        f" {getattr(generator, 'status', generator.name)}, {args.video_fps:g} fps)"
     )
     with Progress(
         TextColumn("frames"),
@@ -156,7 +179,7 @@ def cmd_render(args: argparse.Namespace) -> int:
                 out,
                 config,
                 generator=generator,
-                fps=args.fps,
+                fps=args.video_fps,
                 size=size,
                 analysis=analysis,
                 channel=args.channel,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -113,3 +114,23 @@ def test_analyze_command_bad_input_is_one_line(tmp_path) -> None:
     assert len(lines) == 1 and lines[0].startswith("ganterp: error:") and "noise.wav" in lines[0]
     proc = run_ganterp("analyze", "missing.flac", cwd=tmp_path)
     assert proc.returncode == 2 and "missing.flac" in proc.stderr
+
+
+@pytest.mark.parametrize("flag", ["--plot", "--json"])
+def test_analyze_checks_where_its_outputs_go_before_the_work(
+    flag: str, sections, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    import live.offline.analysis
+    from live.cli import main
+
+    path = write_audio(tmp_path / "sections.wav", sections[0], SR)
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the analysis ran before its output was checked")
+
+    monkeypatch.setattr(live.offline.analysis, "analyze_file", no_work)
+    assert main(["analyze", str(path), flag, str(tmp_path / "nodir" / "out.x")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and flag in err and "nodir" in err and "does not exist" in err
+    assert main(["analyze", str(path), flag, str(tmp_path)]) == 2  # a folder, not a file
+    assert "is a folder" in capsys.readouterr().err

@@ -266,3 +266,47 @@ def test_render_seed_pass_matches_an_independent_implementation(tmp_path) -> Non
     got = first_pass(path, channel="mix", threshold=0.01, absolute=0.08).points
     assert len(expected) >= 4  # both gaps found, plus the two boundaries
     np.testing.assert_array_equal(got, expected)
+
+
+def test_render_uses_its_own_frame_rate_limit_not_the_shows(tmp_path, music, capsys) -> None:
+    from live.cli import main
+
+    assert main(["render", str(music[0]), "-o", str(tmp_path / "x.mp4"), "--fps", "500"]) == 2
+    err = capsys.readouterr().err
+    assert err == "ganterp: error: render: --fps must be above 0 and at most 240, not 500\n"
+    assert "display" not in err and not list(tmp_path.glob("x*"))
+
+
+def test_a_missing_file_or_folder_is_one_line_before_anything_starts(tmp_path, music, capsys):
+    from live.cli import main
+
+    assert main(["render", str(tmp_path / "nosuch.mp3"), "-o", str(tmp_path / "x.mp4")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "nosuch.mp3" in err
+    assert main(["render", str(music[0]), "-o", str(tmp_path / "no" / "x.mp4")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "folder" in err and "does not exist" in err
+    report = str(tmp_path / "no" / "r.json")
+    assert main(["render", str(music[0]), "-o", str(tmp_path / "x.mp4"), "--report", report]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "--report" in err and not list(tmp_path.glob("x*"))
+
+
+@pytest.mark.parametrize("choice", [["--generator", "cppn"], ["--set", "generator.name=cppn"]])
+def test_an_explicit_generator_wins_over_the_originals_model(tmp_path, choice) -> None:
+    audio, _ = sections_with_gaps(SR, lengths=(0.6, 0.6), gap=0.3)
+    wav = write_audio(tmp_path / "song.wav", audio[:, None], SR)
+    proc = run_ganterp(
+        "render",
+        f"--wav_path={wav}",
+        f"--output_dir={tmp_path}",
+        "--video_file_name=song.avi",
+        *choice,
+        "--resolution",
+        "32",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "note: generator cppn instead of the original's biggan-deep-512" in proc.stdout
+    frames = _decode(tmp_path / "song.avi")[0]
+    assert frames and frames[0].shape == (32, 32, 3)
