@@ -11,13 +11,16 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from live.errors import GanterpError
+from live.settings import did_you_mean
 from models.errors import GeneratorError
 
 log = logging.getLogger("ganterp")
@@ -231,13 +234,47 @@ def load_from_args(args: argparse.Namespace):
     return load_config(path=args.config, preset=args.preset, overrides=overrides_from_args(args))
 
 
+def package_version() -> str:
+    """The installed distribution's version (``unknown`` when run from an uninstalled tree)."""
+    try:
+        return metadata.version("ganterp")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line with a did-you-mean, not the usage."""
+
+    def _every_option(self) -> list[str]:
+        options = list(self._option_string_actions)
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    options += list(sub._option_string_actions)
+        return sorted(set(options))
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        """Print ``ganterp: error: MESSAGE; did you mean …`` and exit with status 2."""
+        hint = ""
+        unknown = re.match(r"unrecognized arguments: (\S+)", message)
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if unknown and unknown.group(1).startswith("-"):
+            flag = unknown.group(1).split("=", 1)[0]
+            hint = did_you_mean(flag, self._every_option())
+        elif choice:
+            options = re.findall(r"'([^']*)'", choice.group(2)) or choice.group(2).split(", ")
+            hint = did_you_mean(choice.group(1), options)
+        self.exit(2, f"{self.prog}: error: {message}{hint} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="ganterp",
         description="Real-time audio-reactive visuals: music steers a generative model.",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument("--version", action="version", version=f"ganterp {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     live = sub.add_parser("live", help="run the live show", description="Run the live show.")
@@ -359,10 +396,14 @@ def cmd_devices(args: argparse.Namespace) -> int:
     from live.audio.devices import format_device_table, list_devices
 
     print(format_device_table(list_devices("all" if args.all else "input")))
-    from live.control.midi import list_midi_inputs
+    from live.control.midi import midi_backend
 
-    midi = list_midi_inputs()
-    print("MIDI inputs: " + (", ".join(midi) if midi else "none (or the 'midi' extra is missing)"))
+    try:
+        midi = midi_backend()[1]
+    except GanterpError as exc:
+        print(f"MIDI inputs: none ({exc})")
+    else:
+        print("MIDI inputs: " + (", ".join(midi) if midi else "none"))
     return 0
 
 

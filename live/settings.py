@@ -776,7 +776,8 @@ def build(tree: Mapping[str, Any], origin: str = "settings") -> Config:
         kwargs = {}
         for key, value in values.items():
             if key not in fields:
-                hint = did_you_mean(key, list(fields))
+                every = [f"{n}.{k}" for n, c in SECTIONS.items() for k in section_fields(c)]
+                hint = did_you_mean(f"{name}.{key}", every)
                 raise ConfigError(f"unknown setting '{name}.{key}' in {origin}{hint}")
             f, typ = fields[key]
             try:

@@ -179,7 +179,7 @@ def error_of(tree, origin: str = "my.toml") -> str:
 def test_unknown_key_suggests_the_closest() -> None:
     msg = error_of({"display": {"fulscreen": True}})
     assert "display.fulscreen" in msg
-    assert "did you mean 'fullscreen'" in msg
+    assert "did you mean 'display.fullscreen'" in msg
 
 
 def test_unknown_key_without_a_close_match_has_no_suggestion() -> None:

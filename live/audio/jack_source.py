@@ -520,7 +520,7 @@ class JackSource(LiveInput):
                     self._writing = True
                     self._state = "running"
                     self._message = f"audio from the {self._server_text()} resumed"
-                    log.warning("%s", self._message)
+                    log.info("%s", self._message)
                     last_cycles, last_progress = self._cycles, now
                 if self._state == "lost":
                     silence.fill(now)
@@ -594,14 +594,15 @@ class JackSource(LiveInput):
         self._reopen_count += 1
         self._state = "running"
         self._pending = not made
-        if made:
+        if made:  # good news is not a warning
             self._message = f"the {self._server_text()} is back: {client.name} reconnected"
+            log.info("%s", self._message)
         else:
             self._message = (
                 f"the {self._server_text()} is back, but {self._no_sources_text(client)}; "
                 f"connecting as soon as one appears"
             )
-        log.warning("%s", self._message)
+            log.warning("%s", self._message)
         return True
 
     def _connect_pending(self) -> None:
@@ -619,7 +620,7 @@ class JackSource(LiveInput):
         if made:
             self._pending = False
             self._message = f"{client.name} connected to {', '.join(sources[: self.channels])}"
-            log.warning("%s", self._message)
+            log.info("%s", self._message)
 
 
 def _close(client: Any) -> None:

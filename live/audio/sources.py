@@ -785,7 +785,7 @@ class MicSource(LiveInput):
         self._reopen_count += 1
         self._state = "running"
         self._message = f"audio input '{found.name}' reopened after it was lost"
-        log.warning("%s", self._message)
+        log.info("%s", self._message)
         return True
 
 

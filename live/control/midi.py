@@ -46,8 +46,9 @@ from live.control.commands import (
     ShowHud,
     TapTempo,
 )
-from live.errors import ConfigError
+from live.errors import ConfigError, one_line
 from live.settings import SECTIONS, section_fields
+from live.stderr import quiet_native_stderr
 
 log = logging.getLogger("ganterp.midi")
 
@@ -341,33 +342,61 @@ class MidiControl:
         return True
 
 
-def midi_backend(api: str = "auto") -> Any:
-    """The mido backend: rtmidi over ALSA where its sequencer exists, else JACK.
+#: mido's backend name for each MIDI system.
+MIDI_SYSTEMS = {
+    "alsa": "mido.backends.rtmidi/LINUX_ALSA",
+    "jack": "mido.backends.rtmidi/UNIX_JACK",
+}
+
+
+def _systems(api: str) -> list[str]:
+    if api != "auto":
+        return [api]
+    # ALSA's sequencer first where its device exists; JACK MIDI works without it.
+    return ["alsa", "jack"] if Path("/dev/snd/seq").exists() else ["jack", "alsa"]
+
+
+def midi_backend(api: str = "auto") -> tuple[Any, list[str]]:
+    """The first MIDI system that answers, and the names of its inputs.
+
+    Parameters
+    ----------
+    api : str
+        ``auto`` (ALSA where its sequencer exists, then JACK), ``alsa`` or ``jack``.
+
+    Returns
+    -------
+    backend, names
+        A loaded mido backend and its input ports' names.
 
     Raises
     ------
     ConfigError
-        When mido or python-rtmidi is not installed (the ``midi`` extra).
+        One line when mido or python-rtmidi is not installed (the ``midi`` extra),
+        or naming every MIDI system tried and why each failed.
     """
     try:
         import mido
     except ImportError:
         raise ConfigError("MIDI needs the 'midi' extra: pip install 'ganterp[midi]'") from None
-    if api == "auto":
-        api = "alsa" if Path("/dev/snd/seq").exists() else "jack"
-    name = {"alsa": "mido.backends.rtmidi/LINUX_ALSA", "jack": "mido.backends.rtmidi/UNIX_JACK"}
-    try:
-        backend = mido.Backend(name.get(api, "mido.backends.rtmidi"), load=True)
-    except Exception as exc:
-        raise ConfigError(f"MIDI ({api}): {exc}") from None
-    return backend
+    failures = []
+    for system in _systems(api):
+        try:
+            with quiet_native_stderr():  # libjack prints its own lines when no server runs
+                backend = mido.Backend(MIDI_SYSTEMS.get(system, "mido.backends.rtmidi"), load=True)
+                names = list(backend.get_input_names())
+        except Exception as exc:
+            failures.append(f"{system.upper()}: {one_line(exc)}")
+            continue
+        return backend, names
+    raise ConfigError(f"no MIDI system answers (tried {'; '.join(failures)})")
 
 
 def list_midi_inputs(api: str = "auto") -> list[str]:
     """Names of the MIDI inputs (empty when MIDI is not available)."""
     try:
-        return list(midi_backend(api).get_input_names())
-    except Exception:
+        return midi_backend(api)[1]
+    except ConfigError:
         return []
 
 
@@ -390,8 +419,7 @@ class MidiIn:
     """
 
     def __init__(self, port: str, control: MidiControl | None, *, api: str = "auto") -> None:
-        backend = midi_backend(api)
-        names = list(backend.get_input_names())
+        backend, names = midi_backend(api)
         matches = [n for n in names if port.lower() in n.lower()]
         if not matches:
             listing = ", ".join(names) if names else "none"

@@ -25,6 +25,7 @@ from live.control.commands import (
 )
 from live.display.hud import HudModel, HudPainter
 from live.errors import DisplayError
+from live.stderr import quiet_native_stderr
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,16 @@ def fit(frame: tuple[int, int], screen: tuple[int, int]) -> tuple[int, int, int,
     return (sw - w) // 2, (sh - h) // 2, w, h
 
 
+#: SDL's video drivers that draw nowhere.
+HEADLESS_DRIVERS = ("offscreen", "dummy", "evdev")
+
+
+def _no_server() -> str:
+    """What display the environment names, for the message when none answers."""
+    named = [f"{k}={os.environ[k]}" for k in ("DISPLAY", "WAYLAND_DISPLAY") if os.environ.get(k)]
+    return f"no display server answers at {' '.join(named)}" if named else "no display is set"
+
+
 class PygameWindow:
     """A real window (or full screen) drawn with pygame.
 
@@ -198,11 +209,20 @@ class PygameWindow:
 
         self._pg = pygame
         try:
-            pygame.display.init()
+            with quiet_native_stderr():  # SDL prints each driver it tries
+                pygame.display.init()
         except pygame.error as exc:
             raise DisplayError(
                 f"cannot open a window: {exc} (use --headless to run without one)"
             ) from None
+        driver = pygame.display.get_driver()
+        asked = os.environ.get("SDL_VIDEODRIVER", "")
+        if driver in HEADLESS_DRIVERS and driver not in asked:
+            # SDL falls back to drawing off screen when no display server answers.
+            pygame.display.quit()
+            raise DisplayError(
+                f"cannot open a window: {_no_server()} (use --headless to run without one)"
+            )
         count = pygame.display.get_num_displays()
         if not 0 <= display < count:
             pygame.display.quit()

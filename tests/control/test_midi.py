@@ -112,7 +112,7 @@ def test_learn_binds_the_next_control_and_saves_it(tmp_path: Path) -> None:
 @pytest.mark.jack
 def test_a_real_virtual_port_drives_the_mapping(jack_server, tmp_path: Path) -> None:
     try:
-        backend = midi_backend("jack")
+        backend, _ = midi_backend("jack")
         out = backend.open_output("ganterp-test-ctl", virtual=True)
     except Exception as exc:
         pytest.skip(f"no JACK MIDI here: {exc}")
@@ -136,3 +136,16 @@ def test_a_real_virtual_port_drives_the_mapping(jack_server, tmp_path: Path) -> 
     assert sent == [SetSetting("trajectory", "truncation", 0.9), NextCategory()]
     with pytest.raises(ConfigError, match="no MIDI input matches"):
         MidiIn("no-such-controller", control, api="jack")
+
+
+def test_no_midi_system_is_one_line_naming_each_tried(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    if Path("/dev/snd/seq").exists():
+        pytest.skip("this machine has an ALSA sequencer")
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", "ganterp-absent")  # no JACK server by that name
+    with pytest.raises(ConfigError) as err:
+        MidiIn("USB", None)
+    message = str(err.value)
+    assert "\n" not in message and "tried JACK" in message and "ALSA" in message
+    assert capfd.readouterr().err == ""  # libjack's own complaints are kept out
