@@ -220,7 +220,7 @@ def bench_music(
             key: _nanmedian([r[mapping][key] for r in rows]) for key in rows[0][mapping]
         }
     return {
-        "generator": str(getattr(generator, "status", generator.name)),
+        "generator": generator.status,
         "resolution": generator.resolution,
         "fps": fps,
         "recordings": rows,

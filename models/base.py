@@ -47,6 +47,12 @@ class Generator(Protocol):
         Where the computation runs.
     dtype : torch.dtype
         Precision of the computation.
+    status : str
+        One line for the HUD, logs and reports: the name, and for an accelerated
+        backend its engine and precision (``"biggan-deep-256 tensorrt fp16 41 dB"``).
+    warnings : list of str
+        What the user should know about how it runs (a slower engine than asked
+        for, a switch to a fallback), one line each; empty when all is as asked.
     """
 
     name: str
@@ -56,6 +62,12 @@ class Generator(Protocol):
     class_names: tuple[str, ...]
     device: torch.device
     dtype: torch.dtype
+    warnings: list[str]
+
+    @property
+    def status(self) -> str:
+        """One line describing what paints (see the class attributes)."""
+        ...
 
     def __call__(
         self,

@@ -162,6 +162,10 @@ class CppnGenerator:
         ``cpu``.
     dtype : torch.dtype
         ``torch.float32``.
+    status : str
+        ``"cppn"``.
+    warnings : list of str
+        Always empty: the CPPN runs as asked everywhere.
 
     Notes
     -----
@@ -182,6 +186,11 @@ class CppnGenerator:
     name: str = "cppn"
     z_dim: int = Z_DIM
     num_classes: int = NUM_CLASSES
+
+    @property
+    def status(self) -> str:
+        """The generator's name: the CPPN has one engine and one precision."""
+        return self.name
 
     def __init__(
         self,
@@ -208,6 +217,7 @@ class CppnGenerator:
         self.seed: int = seed
         self.width: int = width
         self.embed_dim: int = embed_dim
+        self.warnings: list[str] = []
 
         rng = torch.Generator(device="cpu")
         rng.manual_seed(seed)

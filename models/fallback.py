@@ -60,7 +60,7 @@ class FallbackGenerator:
         self._warn = warn or log.warning
         self.failures = 0
         self.max_batch: int | None = None
-        self.warnings: list[str] = list(getattr(primary, "warnings", []))
+        self.warnings: list[str] = list(primary.warnings)
         self.z_dim = primary.z_dim
         self.num_classes = primary.num_classes
         self.resolution = primary.resolution
@@ -84,7 +84,7 @@ class FallbackGenerator:
     @property
     def status(self) -> str:
         """One line: the current generator's own status, or its name."""
-        return str(getattr(self.current, "status", self.current.name))
+        return self.current.status
 
     def __call__(
         self,

@@ -593,7 +593,7 @@ class Show:
         if stats.errors:
             warnings.append(f"generator errors {stats.errors}: {stats.last_error[:60]}")
         if state is not None and state.errors:
-            warnings.append(f"analysis errors {state.errors}")
+            warnings.append(f"control-loop errors {state.errors}")
         if self.recorder is not None and self.recorder.dropped:
             warnings.append(f"recording dropped {self.recorder.dropped} frames")
         if self._blackout:
@@ -606,7 +606,7 @@ class Show:
         if learning:
             warnings.append(f"MIDI learn: {learning} - move a control (L: next setting)")
         # Fallbacks the generator took (a slower engine, a smaller model): the latest two.
-        warnings.extend(list(getattr(self.generator, "warnings", []))[-2:])
+        warnings.extend(self.generator.warnings[-2:])
         ring_dropped = state.ring_dropped if state is not None else 0
         counters = f"overflows {src.overflows}  audio drops {ring_dropped}"
         if state is not None and state.events_dropped:
@@ -631,7 +631,7 @@ class Show:
             counters=counters,
             source=f"{self.source.label} - {src.state}",
             warnings=tuple(warnings),
-            generator=str(getattr(self.generator, "status", self.generator.name)),
+            generator=self.generator.status,
         )
 
     # -- shutting down ----------------------------------------------------------------------
@@ -707,8 +707,8 @@ class Show:
                 r.generate_ms_median = float(np.median(times))
                 r.generate_ms_p95 = float(np.percentile(times, 95))
             r.generator_errors = worker.stats.errors
-        r.generator = str(getattr(self.generator, "status", self.generator.name))
-        r.generator_warnings = list(getattr(self.generator, "warnings", []))
+        r.generator = self.generator.status
+        r.generator_warnings = list(self.generator.warnings)
         state, _ = self.state.get()
         if state is not None:
             r.control_errors = state.errors

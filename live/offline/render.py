@@ -309,7 +309,7 @@ def render_file(
         duration_s=duration,
         analysis=analysis,
         inflections_s=inflections,
-        generator=str(getattr(generator, "status", generator.name)),
+        generator=generator.status,
         generator_calls=calls,
         generate_s=generate_s,
         wall_s=time.perf_counter() - t_start,

@@ -162,7 +162,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     categories = resolve_categories(config, generator) or None
     print(
         f"ganterp: rendering {audio} -> {out} ({analysis} analysis,"
-        f" {getattr(generator, 'status', generator.name)}, {args.video_fps:g} fps)"
+        f" {generator.status}, {args.video_fps:g} fps)"
     )
     with Progress(
         TextColumn("frames"),

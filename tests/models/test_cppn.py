@@ -72,7 +72,7 @@ def palette_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 def test_honours_the_generator_protocol(gen64):
     assert isinstance(gen64, Generator)
-    assert gen64.name == "cppn"
+    assert gen64.name == "cppn" and gen64.status == "cppn" and gen64.warnings == []
     assert gen64.z_dim == 128
     assert gen64.num_classes == 1000
     assert gen64.resolution == 64

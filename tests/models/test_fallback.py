@@ -21,7 +21,12 @@ class Fake:
         self.z_dim, self.num_classes = 128, 1000
         self.class_names = ("a",) * 1000
         self.device, self.dtype = torch.device("cpu"), torch.float32
+        self.warnings: list[str] = []
         self.calls: list[int] = []
+
+    @property
+    def status(self) -> str:
+        return f"{self.name} fake"
 
     def __call__(
         self, z: torch.Tensor, y: torch.Tensor, truncation: float, *, cancel=None
@@ -63,6 +68,7 @@ def test_out_of_memory_at_batch_one_switches_and_upscales() -> None:
         gen(*_inputs(1), 0.4)
     assert gen.name == "small" and "switched to small" in warnings[-1]
     assert gen.warnings == warnings
+    assert gen.status == "small fake"  # the protocol's status, of the one now painting
     out = gen(*_inputs(1), 0.4)
     assert out.shape == (1, 3, 64, 64)  # the show never sees a change of size
     assert torch.allclose(out, torch.full_like(out, -0.25))
