@@ -37,15 +37,24 @@ class PostEffects:
         self.set(brightness, contrast, hue_deg)
 
     def set(self, brightness: float, contrast: float, hue_deg: float) -> None:
-        """Change the adjustments (takes effect on the next frame)."""
+        """Change the adjustments (takes effect on the next frame).
+
+        The matrix, offset and neutral flag are replaced in one assignment, so a
+        display thread applying them meanwhile sees the old set or the new one,
+        never half of each.
+        """
         a = -math.radians(hue_deg)  # positive turns red towards green, as on a colour wheel
         rot = np.array([[1, 0, 0], [0, math.cos(a), -math.sin(a)], [0, math.sin(a), math.cos(a)]])
         colour = _YIQ_TO_RGB @ rot @ _RGB_TO_YIQ
-        matrix = contrast * colour
-        offset = 127.5 * (1.0 - contrast) + 255.0 * brightness
-        self._matrix = matrix.T.astype(np.float32)
-        self._offset = np.float32(offset)
-        self.neutral = brightness == 0.0 and contrast == 1.0 and hue_deg % 360.0 == 0.0
+        matrix = (contrast * colour).T.astype(np.float32)
+        offset = np.float32(127.5 * (1.0 - contrast) + 255.0 * brightness)
+        neutral = brightness == 0.0 and contrast == 1.0 and hue_deg % 360.0 == 0.0
+        self._state: tuple[np.ndarray, np.float32, bool] = (matrix, offset, neutral)
+
+    @property
+    def neutral(self) -> bool:
+        """Whether the adjustments leave the picture alone."""
+        return self._state[2]
 
     def apply(self, image: np.ndarray) -> np.ndarray:
         """Return the adjusted picture (the same array when neutral).
@@ -58,9 +67,10 @@ class PostEffects:
         -------
         np.ndarray, shape (H, W, 3), uint8
         """
-        if self.neutral:
+        matrix, offset, neutral = self._state  # one read: one consistent set
+        if neutral:
             return image
-        out = image.astype(np.float32) @ self._matrix + self._offset
+        out = image.astype(np.float32) @ matrix + offset
         return np.clip(out, 0.0, 255.0).astype(np.uint8)
 
 
