@@ -352,7 +352,7 @@ def cmd_live(args: argparse.Namespace) -> int:
     show = build_show(config, clock=clock, record_path=record_path)
     if record_path is not None:
         print(f"ganterp: recording the show to {record_path}")
-    generator = getattr(show.generator, "status", show.generator.name)
+    generator = show.generator.status
     print(
         f"ganterp: {show.source.label} -> {generator} {show.generator.resolution}px;"
         " keys: H HUD, Space next, Esc quit"
@@ -377,7 +377,7 @@ def print_report(report) -> None:
         print(f"ganterp: {r.keyframes_cancelled} keyframes dropped half-painted for a command")
     print(
         f"ganterp: audio overflows {r.overflows}, analysis drops {r.ring_dropped} frames, "
-        f"generator errors {r.generator_errors}, analysis errors {r.control_errors}"
+        f"generator errors {r.generator_errors}, control-loop errors {r.control_errors}"
     )
     for warning in r.generator_warnings:
         print(f"ganterp: generator: {warning}")

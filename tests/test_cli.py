@@ -20,6 +20,7 @@ def test_the_summary_says_what_happened(capsys: pytest.CaptureFixture[str]) -> N
     out = capsys.readouterr().out
     assert "12.0 s, 59.9 fps shown, 45.5 keyframes/s (20.1 ms median), 7 onsets" in out
     assert "dropped" not in out  # nothing to say when no keyframe was dropped
+    assert "control-loop errors 0" in out and "analysis errors" not in out
     report.keyframes_cancelled = 3
     report.generator_warnings = ["tensorrt unavailable"]
     print_report(report)

@@ -159,7 +159,10 @@ class ControlLoop:
                 self.step()
             except Exception as exc:  # a bad hop must not end the show
                 self.errors += 1
-                self.log_once("control", f"analysis error (show continues): {exc!r}")
+                self.log_once(
+                    "control",
+                    f"control loop error (analysis or trajectory; show continues): {exc!r}",
+                )
             next_wake += self.period_s
             delay = next_wake - self.clock.now()
             if delay < -self.period_s:  # fell behind: do not try to catch up in a burst
