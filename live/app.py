@@ -63,7 +63,7 @@ def make_source(audio: AudioSettings, clock: Clock) -> AudioSource:
             clock=clock,
             channels=len(audio.channels) or 2,
             ring_seconds=audio.ring_seconds,
-            reconnect_interval_s=audio.reopen_interval_s,
+            reopen_interval_s=audio.reopen_interval_s,
         )
     path = demo_track() if audio.input == "demo" else Path(audio.input).expanduser()
     monitor: DeviceInfo | str | None = None

@@ -7,7 +7,6 @@ command-line flags.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
@@ -309,14 +308,3 @@ def render_toml(config: Config | None = None) -> str:
             out.append(f"{key} = {_toml_value(getattr(section, key))}")
             out.append("")
     return "\n".join(out).rstrip() + "\n"
-
-
-def describe_settings() -> list[tuple[str, str, str]]:
-    """Return ``(section.key, default, description)`` for every setting, for docs."""
-    rows = []
-    defaults = Config()
-    for name, cls in SECTIONS.items():
-        for f in dataclasses.fields(cls):
-            value = getattr(getattr(defaults, name), f.name)
-            rows.append((f"{name}.{f.name}", _toml_value(value), f.metadata["doc"]))
-    return rows

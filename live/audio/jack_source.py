@@ -11,7 +11,7 @@ When the JACK server goes away (stopped, killed, crashed, or our client thrown
 out of the graph), JACK calls the shutdown callback: the state turns ``lost``,
 the dead client is closed at once, a watchdog thread feeds the ring silence at
 real-time pace (so the analysis, the picture and a recording keep going), and
-every ``reconnect_interval_s`` a new client is tried. When the server is back
+every ``reopen_interval_s`` a new client is tried. When the server is back
 the new client connects to the ports matching the pattern again and real audio
 flows by itself (state ``running``, ``reopen_count`` one up).
 
@@ -176,7 +176,7 @@ class JackSource(LiveInput):
         Input ports to register, and the ring's channels.
     ring_seconds : float
         Seconds of audio the ring holds.
-    reconnect_interval_s : float
+    reopen_interval_s : float
         Seconds between attempts to reach the server again after it went away.
     client_name : str
         The JACK client's name (JACK appends ``-01`` etc. when it is taken).
@@ -212,17 +212,15 @@ class JackSource(LiveInput):
         clock: Clock,
         channels: int = 2,
         ring_seconds: float = 4.0,
-        reconnect_interval_s: float = 1.0,
+        reopen_interval_s: float = 1.0,
         client_name: str = "ganterp",
         server: str | None = None,
         stall_timeout_s: float = 0.5,
     ) -> None:
         if int(channels) < 1:
             raise ValueError("channels must be at least 1")
-        if ring_seconds <= 0 or reconnect_interval_s <= 0 or stall_timeout_s <= 0:
-            raise ValueError(
-                "ring_seconds, reconnect_interval_s and stall_timeout_s must be positive"
-            )
+        if ring_seconds <= 0 or reopen_interval_s <= 0 or stall_timeout_s <= 0:
+            raise ValueError("ring_seconds, reopen_interval_s and stall_timeout_s must be positive")
         if not client_name:
             raise ValueError("client_name must not be empty")
         self._jack = load_jack()
@@ -232,7 +230,7 @@ class JackSource(LiveInput):
         self.server = server
         # Every reconnect goes to the same server, whatever the environment says by then.
         self._servername = server or os.environ.get("JACK_DEFAULT_SERVER") or None
-        self.reconnect_interval_s = float(reconnect_interval_s)
+        self.reopen_interval_s = float(reopen_interval_s)
         self.stall_timeout_s = float(stall_timeout_s)
         self._clock = clock
 
@@ -483,7 +481,7 @@ class JackSource(LiveInput):
         silence = SilenceFeed(self.ring)
         last_cycles = self._cycles
         last_progress = clock.now()
-        next_try = clock.now() + self.reconnect_interval_s
+        next_try = clock.now() + self.reopen_interval_s
         last_error = ""
         while not self._stopping.is_set():
             self._wake.wait(poll)
@@ -497,7 +495,7 @@ class JackSource(LiveInput):
                     if self._state == "running":
                         silence.begin(now)
                     self._drop_client(shut[1])
-                    next_try = now + self.reconnect_interval_s
+                    next_try = now + self.reopen_interval_s
                 elif self._state == "running":
                     cycles = self._cycles
                     if cycles != last_cycles:
@@ -512,7 +510,7 @@ class JackSource(LiveInput):
                         )
                         log.warning("%s", self._message)
                     if self._pending and now >= next_try:
-                        next_try = now + self.reconnect_interval_s
+                        next_try = now + self.reopen_interval_s
                         self._connect_pending()
                 elif self._client is not None and not self._parked and self._cycles != last_cycles:
                     # A stalled server runs again.
@@ -525,7 +523,7 @@ class JackSource(LiveInput):
                 if self._state == "lost":
                     silence.fill(now)
                     if self._client is None and now >= next_try and not self._stopping.is_set():
-                        next_try = now + self.reconnect_interval_s
+                        next_try = now + self.reopen_interval_s
                         if self._try_reconnect(silence):
                             last_cycles, last_progress = self._cycles, clock.now()
             except Exception as exc:  # keep watching whatever happens; say it once
@@ -546,7 +544,7 @@ class JackSource(LiveInput):
         self._state = "lost"
         self._message = (
             f"the {self._server_text()} went away{why}; feeding silence and reconnecting "
-            f"every {self.reconnect_interval_s:g} s"
+            f"every {self.reopen_interval_s:g} s"
         )
         log.warning("%s", self._message)
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from live.analysis.features import AudioFeatures, Beat, Event
 
 
-class TapTempo:
+class TapClock:
     """Beats from taps.
 
     Two taps or more set the period (median of the last intervals) and the

@@ -37,7 +37,7 @@ from live.control.commands import (
     TapTempo,
 )
 from live.control.fade import SettingsFade
-from live.control.tap import TapTempo as TapClock
+from live.control.tap import TapClock
 from live.control.watch import file_stamp
 from live.display.compositor import Compositor, Keyframe
 from live.display.effects import FrameDelay, PostEffects

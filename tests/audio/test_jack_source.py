@@ -334,7 +334,7 @@ def _restart(name: str, how: str, server: subprocess.Popen) -> dict:
     r: dict = {}
     click = jackutil.click_train(SR, bpm=BPM)
     target = r"^gt-jsrc:in_\d+$"
-    src = JackSource(clock=MonotonicClock(), client_name="gt-jsrc", reconnect_interval_s=0.3)
+    src = JackSource(clock=MonotonicClock(), client_name="gt-jsrc", reopen_interval_s=0.3)
     try:
         src.start()
         with jackutil.play_through_jack(click, SR, target, client_name="gt-clicks"):
@@ -420,7 +420,7 @@ def _scenario_stall() -> dict:
 def _stall(server: subprocess.Popen) -> dict:
     r: dict = {}
     click = jackutil.click_train(SR, bpm=BPM)
-    src = JackSource(clock=MonotonicClock(), client_name="gt-jsrc", reconnect_interval_s=0.3)
+    src = JackSource(clock=MonotonicClock(), client_name="gt-jsrc", reopen_interval_s=0.3)
     try:
         src.start()
         with jackutil.play_through_jack(click, SR, r"^gt-jsrc:in_\d+$", client_name="gt-clicks"):

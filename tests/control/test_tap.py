@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from live.analysis.features import AudioFeatures, Beat, Onset
-from live.control.tap import TapTempo
+from live.control.tap import TapClock
 
 HOP = 0.01
 
@@ -36,7 +36,7 @@ def _hops(t0: float, t1: float, beat_every: float = 0.0) -> list[AudioFeatures]:
 
 
 def test_two_taps_set_the_grid_and_replace_the_trackers_beats() -> None:
-    tap = TapTempo()
+    tap = TapClock()
     tap.tap(1.0)
     assert not tap.active and tap.bpm == 0.0
     tap.tap(1.5)
@@ -57,7 +57,7 @@ def test_two_taps_set_the_grid_and_replace_the_trackers_beats() -> None:
 
 
 def test_release_and_a_long_pause_give_the_beat_back() -> None:
-    tap = TapTempo(max_gap_s=2.0)
+    tap = TapClock(max_gap_s=2.0)
     tap.tap(0.0)
     tap.tap(0.4)
     tap.release()
