@@ -16,17 +16,24 @@ from pathlib import Path
 from typing import Any
 
 from live.audio.devices import DeviceInfo, resolve_device
+from live.audio.file_source import FileSource
 from live.audio.jack_source import JackSource
-from live.audio.sources import AudioSource, FileSource, MicSource
-from live.clock import Clock
-from live.config import find_preset, live_changes, read_toml
+from live.audio.mic import MicSource
+from live.audio.source import AudioSource
+from live.control.midi import MidiControl, MidiIn, MidiMapping
+from live.control.osc import OscIn, OscOut, parse_target
+from live.control.watch import PresetWatcher
+from live.core.clock import Clock
+from live.core.errors import ConfigError
 from live.display.window import Display, HeadlessDisplay, PygameWindow, parse_size
 from live.engine.show import Show
-from live.errors import ConfigError
 from live.record import Recorder
-from live.settings import AudioSettings, Config, DisplaySettings, RecordSettings
+from live.settings.files import read_toml
+from live.settings.layers import live_changes
+from live.settings.presets import find_preset
+from live.settings.schema import AudioSettings, Config, DisplaySettings, RecordSettings
 from models.base import Generator
-from models.classes import parse_categories
+from models.classes import load_class_names, parse_categories
 from models.errors import GeneratorError
 from models.registry import make_generator
 
@@ -221,11 +228,6 @@ def make_control_surfaces(config: Config) -> Callable[[Show], list[Any]]:
     ConfigError
         For a malformed ``control.osc_out`` (checked now, not on stage).
     """
-    from live.control.midi import MidiControl, MidiIn, MidiMapping
-    from live.control.osc import OscIn, OscOut, parse_target
-    from live.control.watch import PresetWatcher
-    from models.classes import load_class_names
-
     c = config.control
     midi_path = Path(c.midi_map).expanduser() if c.midi_map else default_midi_map()
     mapping = MidiMapping.load(midi_path, load_class_names())  # a bad file stops us now

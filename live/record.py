@@ -24,9 +24,10 @@ import av
 import numpy as np
 
 from live.audio.ring import AudioRing
-from live.clock import Clock
-from live.engine.slots import DropQueue
-from live.errors import RecordError
+from live.core.clock import Clock
+from live.core.errors import RecordError
+from live.core.paths import partial_path
+from live.core.slots import DropQueue
 
 log = logging.getLogger("ganterp.record")
 
@@ -60,11 +61,6 @@ class RecordReport:
     dropped: int
     audio_s: float
     video_s: float
-
-
-def partial_path(path: Path) -> Path:
-    """The name a recording has while it is being written."""
-    return path.with_name(path.stem + ".partial" + path.suffix)
 
 
 class Recorder:

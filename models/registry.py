@@ -7,7 +7,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from models.base import Generator
+from models.biggan.catalog import MODELS, models_dir
+from models.biggan.generator import build_biggan
+from models.cppn import CppnGenerator
 from models.errors import GeneratorError
+from models.fallback import FallbackGenerator
 
 log = logging.getLogger("ganterp")
 
@@ -66,11 +70,8 @@ def make_generator(
         For an unknown name, missing or broken weights, or an invalid setting.
     """
     if name == "cppn":
-        from models.cppn import CppnGenerator
-
         return CppnGenerator(resolution=resolution, seed=seed, threads=threads)
     if name.startswith("biggan-deep-"):
-        from models.biggan.generator import build_biggan
 
         def build(model: str, model_weights: Path | None) -> Generator:
             return build_biggan(
@@ -88,7 +89,6 @@ def make_generator(
         primary = build(name, weights)
         if not fallback:
             return primary
-        from models.fallback import FallbackGenerator
 
         return FallbackGenerator(
             primary, _fallbacks(name, build, seed=seed, threads=threads, env=env), warn=warn
@@ -106,8 +106,6 @@ def _fallbacks(
     env: Mapping[str, str] | None,
 ) -> list[tuple[str, Callable[[], Generator]]]:
     """Smaller BigGAN models whose weights are in the cache, then cppn."""
-    from models.biggan.catalog import MODELS, models_dir
-
     resolution = MODELS[name].resolution
     chain: list[tuple[str, Callable[[], Generator]]] = []
     for spec in sorted(MODELS.values(), key=lambda s: -s.resolution):
@@ -115,7 +113,6 @@ def _fallbacks(
             chain.append((spec.name, lambda n=spec.name: build(n, None)))
 
     def cppn() -> Generator:
-        from models.cppn import CppnGenerator
 
         return CppnGenerator(
             resolution=min(resolution, _FALLBACK_CPPN_RESOLUTION), seed=seed, threads=threads

@@ -9,7 +9,7 @@ re-initialised after the server is up (and again after it is gone), so
 ``sounddevice`` sees its ``system`` device whenever it was imported.
 
 Never kill this server while PortAudio is connected to it in the test process:
-PortAudio cannot recover from that in-process (see ``live/audio/sources.py``).
+PortAudio cannot recover from that in-process (see ``live/audio/portaudio.py``).
 Tests that kill a server run in a subprocess with a server of their own.
 """
 

@@ -7,11 +7,11 @@ from dataclasses import replace
 import pytest
 
 from live.app import build_show, preset_loader, resolve_categories
-from live.clock import ManualClock
-from live.config import load_config
+from live.core.clock import ManualClock
+from live.core.errors import AudioFileError, ConfigError
 from live.display.window import HeadlessDisplay
-from live.errors import AudioFileError, ConfigError
-from live.settings import Config
+from live.settings.layers import load_config
+from live.settings.schema import Config
 from models.cppn import CppnGenerator
 
 

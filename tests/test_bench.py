@@ -139,7 +139,7 @@ def test_bench_times_biggan_backends_against_plain_eager(tmp_path: Path) -> None
 
 
 def test_bench_inflections_compares_both_detectors(tmp_path: Path) -> None:
-    from live.bench import LOOKAHEADS_S
+    from live.bench.analysis import LOOKAHEADS_S
 
     out = tmp_path / "bench.json"
     proc = subprocess.run(

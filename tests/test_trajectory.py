@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from live.analysis.features import AudioFeatures, Beat, Inflection, Onset
-from live.control.commands import (
+from live.core.commands import (
     Freeze,
     JumpToCategory,
     NextCategory,
@@ -17,7 +17,7 @@ from live.control.commands import (
     ReseedZ,
     SetCategories,
 )
-from live.settings import TrajectorySettings
+from live.settings.schema import TrajectorySettings
 from live.trajectory import (
     MAX_SPEED,
     GenTarget,

@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from live.analysis.analyzer import Analyzer
-from live.config import load_config
 from live.offline import musicality as m
 from live.offline.render import fit_batch
+from live.settings.layers import load_config
 from live.trajectory import GenTarget, Trajectory
 from models.registry import make_generator
 

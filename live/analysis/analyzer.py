@@ -33,11 +33,16 @@ import aubio
 import numpy as np
 
 from live.analysis.features import AudioFeatures, Beat, Event, Inflection, Onset
-from live.analysis.inflection import CurveTracker, InflectionScanner, seconds_to_columns
+from live.analysis.inflection import (
+    CurveTracker,
+    InflectionScanner,
+    PredictiveScanner,
+    seconds_to_columns,
+)
 from live.analysis.resample import StreamResampler
 from live.analysis.spectral import SpectralChangeStream
 from live.analysis.spectrum import SpectrumStream
-from live.settings import AnalysisSettings, InflectionSettings
+from live.settings.schema import AnalysisSettings, InflectionSettings
 
 #: The one rate everything is analysed at, Hz (the original's reference rate: its
 #: 128-sample spectrogram hop is then the original's column).
@@ -120,8 +125,6 @@ def make_scanner(s: InflectionSettings, geometry: DetectorGeometry) -> Inflectio
     ValueError
         An unknown ``s.detector``.
     """
-    from live.analysis.inflection import PredictiveScanner
-
     kinds: dict[str, type[InflectionScanner]] = {
         "seed": InflectionScanner,
         "predictive": PredictiveScanner,

@@ -6,7 +6,7 @@ whole file unless :func:`read_all` is asked for it.
 
 Broken files
 ------------
-Every problem a user can cause is an :class:`~live.errors.AudioFileError` with
+Every problem a user can cause is an :class:`~live.core.errors.AudioFileError` with
 a one-line message that names the file: missing, a directory, empty (0 bytes),
 unreadable, an unsupported extension (the message lists the supported ones),
 not audio at all (text, an image, a container with no audio stream), no audio
@@ -27,8 +27,8 @@ Truncation is found in two stages:
   opened at all.
 * When hit, while decoding: a decoder error mid-stream, or a stream that ends
   more than a small tolerance (0.2 s + 0.2 %) before its declared length,
-  raises :class:`~live.errors.AudioFileError` at that point, after the audio
-  before it has been delivered. :class:`~live.audio.sources.FileSource` then
+  raises :class:`~live.core.errors.AudioFileError` at that point, after the audio
+  before it has been delivered. :class:`~live.audio.file_source.FileSource` then
   logs it once and plays what there was.
 
 An Ogg file cut exactly at a page boundary, or an MP3 without a VBR header,
@@ -69,7 +69,7 @@ from typing import Any, BinaryIO
 import av
 import numpy as np
 
-from live.errors import AudioFileError, one_line
+from live.core.errors import AudioFileError, one_line
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ class AudioInfo:
 
 
 @dataclass(frozen=True)
-class _LengthCheck:
+class LengthCheck:
     """Whether a decode that ends early means truncation, and where the end should be."""
 
     exact: bool
@@ -395,9 +395,17 @@ def _frame_end(frame: Any) -> float | None:
     return float(frame.pts * frame.time_base) + frame.samples / frame.sample_rate
 
 
-def _probe(
+def check_file(
     path: str | os.PathLike[str], *, check_end: bool = True
-) -> tuple[AudioInfo, _LengthCheck]:
+) -> tuple[AudioInfo, LengthCheck]:
+    """Probe a file as :func:`probe` does, keeping what a decoder must verify.
+
+    Returns
+    -------
+    info, length
+        The file's description, and how to tell a truncated end from a normal
+        one; :func:`decoder_for` opens a decoder from both without probing again.
+    """
     p = _check_path(path)
     size = p.stat().st_size
     with p.open("rb") as f:
@@ -437,7 +445,7 @@ def _probe(
             codec=str(ctx.name),
             container=str(container.format.name),
         )
-        check = _LengthCheck(exact=exact and duration is not None, duration_s=duration)
+        check = LengthCheck(exact=exact and duration is not None, duration_s=duration)
         _check_first_frame(p, container, stream)
         if check_end and check.exact and duration is not None:
             _check_tail(p, container, stream, duration)
@@ -514,7 +522,7 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
         One line naming the file: missing, a directory, empty, unsupported
         extension, not audio, no audio stream, no samples, truncated or corrupt.
     """
-    return _probe(path)[0]
+    return check_file(path)[0]
 
 
 # -- decoding -------------------------------------------------------------------------------
@@ -581,9 +589,9 @@ class AudioDecoder:
     """
 
     def __init__(self, path: str | os.PathLike[str], *, sample_rate: int | None = None) -> None:
-        self._init(_probe(path), sample_rate)
+        self._init(check_file(path), sample_rate)
 
-    def _init(self, probed: tuple[AudioInfo, _LengthCheck], sample_rate: int | None) -> None:
+    def _init(self, probed: tuple[AudioInfo, LengthCheck], sample_rate: int | None) -> None:
         info, check = probed
         self.info = info
         self._check = check
@@ -802,10 +810,10 @@ class AudioDecoder:
         self.position = round(seconds * self.sample_rate)
 
 
-def _decoder_from_probe(
-    probed: tuple[AudioInfo, _LengthCheck], sample_rate: int | None = None
+def decoder_for(
+    probed: tuple[AudioInfo, LengthCheck], sample_rate: int | None = None
 ) -> AudioDecoder:
-    """Open a decoder for a file :func:`_probe` has already checked (no second probe)."""
+    """Open a decoder for a file :func:`check_file` has already checked (no second probe)."""
     dec = AudioDecoder.__new__(AudioDecoder)
     dec._init(probed, sample_rate)
     return dec

@@ -3,7 +3,7 @@
 :class:`JackSource` talks to JACK through the JACK-Client package (``import
 jack``, an optional dependency: ``pip install 'ganterp[jack]'``), not through
 PortAudio, which cannot reconnect to JACK within a process (see
-:mod:`live.audio.sources`). It registers input ports ``in_1 .. in_N``, connects
+:mod:`live.audio.mic`). It registers input ports ``in_1 .. in_N``, connects
 them to the output ports a pattern names, and copies each process cycle into
 its :class:`~live.audio.ring.AudioRing`.
 
@@ -63,10 +63,11 @@ from typing import Any
 import numpy as np
 
 from live.audio.devices import _MAX_LISTED
+from live.audio.live_input import LiveInput, SilenceFeed, run_bounded
 from live.audio.ring import AudioRing
-from live.audio.sources import LiveInput, SilenceFeed, SourceState, run_bounded
-from live.clock import Clock
-from live.errors import AudioInputError, one_line
+from live.audio.source import SourceState
+from live.core.clock import Clock
+from live.core.errors import AudioInputError, one_line
 
 log = logging.getLogger(__name__)
 _libjack_log = logging.getLogger(__name__ + ".libjack")

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from live.control.commands import (
+from live.core.commands import (
     Blackout,
     Command,
     Freeze,
@@ -46,9 +46,12 @@ from live.control.commands import (
     ShowHud,
     TapTempo,
 )
-from live.errors import ConfigError, one_line
-from live.settings import SECTIONS, section_fields
-from live.stderr import quiet_native_stderr
+from live.core.errors import ConfigError, one_line
+from live.core.stderr import quiet_native_stderr
+from live.settings.files import read_toml
+from live.settings.schema import SECTIONS, section_fields
+from models.classes import parse_categories
+from models.errors import GeneratorError
 
 log = logging.getLogger("ganterp.midi")
 
@@ -137,9 +140,6 @@ def action_command(action: str, class_names: Sequence[str]) -> Command:
     if kind == "slot" and arg.isdigit() and 1 <= int(arg) <= 9:
         return LoadPresetSlot(int(arg))
     if kind == "category" and arg:
-        from models.classes import parse_categories
-        from models.errors import GeneratorError
-
         try:
             item: int | str = int(arg) if arg.isdigit() else arg
             return JumpToCategory(parse_categories([item], class_names)[0])
@@ -174,8 +174,6 @@ class MidiMapping:
         ConfigError
             One line naming the file, the entry and what is wrong.
         """
-        from live.config import read_toml
-
         if not path.exists():
             return cls()
         data = read_toml(path)

@@ -24,10 +24,12 @@ from typing import Any
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket, ParseError
 
+from live.analysis.features import Beat, Onset
+from live.analysis.inflection import Inflection
 from live.control.osc_map import STATUS, OscArgError, osc_addresses
-from live.control.service import Service
-from live.engine.stats import LogOnce
-from live.errors import ConfigError
+from live.core.errors import ConfigError
+from live.core.service import Service
+from live.core.stats import LogOnce
 
 log = logging.getLogger("ganterp.osc")
 
@@ -245,8 +247,6 @@ class OscOut(Service):
             self._log_once("osc-out", f"OSC out to {self.target[0]}:{self.target[1]}: {exc}")
 
     def _run(self) -> None:
-        from live.analysis.features import Beat, Onset
-        from live.analysis.inflection import Inflection
 
         next_level = time.monotonic()
         while not self._stop.is_set():

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from live.control.commands import (
+from live.core.commands import (
     Blackout,
     Command,
     Freeze,
@@ -35,7 +35,9 @@ from live.control.commands import (
     ShowHud,
     TapTempo,
 )
-from live.settings import SECTIONS, SettingError, coerce, section_fields
+from live.settings.schema import SECTIONS, Config, SettingError, coerce, section_fields
+from models.classes import parse_categories
+from models.errors import GeneratorError
 
 PREFIX = "/ganterp"
 STATUS = f"{PREFIX}/status"
@@ -101,8 +103,6 @@ def _switch(make: Callable[[bool], Command]) -> Callable[[tuple[Any, ...]], Comm
 
 
 def _class_index(value: Any, class_names: Sequence[str]) -> int:
-    from models.classes import parse_categories
-    from models.errors import GeneratorError
 
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise OscArgError(f"expected a class index or name, got {value!r}")
@@ -284,7 +284,6 @@ def osc_addresses(class_names: Sequence[str]) -> list[OscAddress]:
             _none(ReleaseTempo),
         ),
     ]
-    from live.settings import Config
 
     defaults = Config()
     for section, cls in SECTIONS.items():

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from live.control.commands import LoadPreset
-from live.control.service import Service
+from live.core.commands import LoadPreset
+from live.core.service import Service
 
 
 def file_stamp(path: Path) -> tuple[int, int] | None:

@@ -8,8 +8,10 @@ steady HUD costs a few rectangle fills per frame.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # pygame's greeting is not ours to print
 import pygame
 
 BG = (0, 0, 0, 150)

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from live.control.commands import (
+from live.core.commands import (
     Command,
     Freeze,
     LoadPresetSlot,
@@ -23,9 +23,9 @@ from live.control.commands import (
     ReseedZ,
     TapTempo,
 )
+from live.core.errors import DisplayError
+from live.core.stderr import quiet_native_stderr
 from live.display.hud import HudModel, HudPainter
-from live.errors import DisplayError
-from live.stderr import quiet_native_stderr
 
 
 @dataclass(frozen=True)

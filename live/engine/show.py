@@ -23,12 +23,17 @@ import numpy as np
 
 from live.analysis.analyzer import Analyzer
 from live.analysis.features import Event
-from live.audio.sources import AudioSource
-from live.clock import Clock
-from live.control.commands import (
+from live.audio.source import AudioSource
+from live.control.fade import SettingsFade
+from live.control.tap import TapClock
+from live.control.watch import file_stamp
+from live.core.clock import Clock
+from live.core.commands import (
     Blackout,
     Command,
     Freeze,
+    LoadPreset,
+    LoadPresetSlot,
     MidiLearn,
     ReleaseTempo,
     SavePreset,
@@ -36,9 +41,8 @@ from live.control.commands import (
     ShowHud,
     TapTempo,
 )
-from live.control.fade import SettingsFade
-from live.control.tap import TapClock
-from live.control.watch import file_stamp
+from live.core.slots import DropQueue, LatestSlot
+from live.core.stats import LogOnce, RateMeter
 from live.display.compositor import Compositor, Keyframe
 from live.display.effects import FrameDelay, PostEffects
 from live.display.hud import HudModel
@@ -51,11 +55,11 @@ from live.display.window import (
     ToggleFullscreen,
     ToggleHud,
 )
-from live.engine.slots import DropQueue, LatestSlot
-from live.engine.stats import LogOnce, RateMeter
 from live.engine.workers import ControlLoop, ControlState, GeneratorWorker
 from live.record import Recorder, RecordReport
-from live.settings import Config
+from live.settings.layers import live_changes
+from live.settings.presets import save_preset
+from live.settings.schema import Config
 from live.trajectory import GenTarget, Trajectory
 from models.base import Generator
 from models.classes import short_name
@@ -342,8 +346,6 @@ class Show:
     # -- commands that belong to the show rather than the trajectory ------------------------
     def _apply_command(self, command: Command) -> bool:
         """Handle presets and settings on the control thread; True when handled here."""
-        from live.control.commands import LoadPreset, LoadPresetSlot
-
         if isinstance(command, SetSetting):
             self._set_setting(command)
             return True
@@ -415,7 +417,6 @@ class Show:
         return True
 
     def _save_preset(self, name: str) -> None:
-        from live.config import save_preset
 
         try:
             path = save_preset(self._fade.end if self._fade else self.config, name)
@@ -425,7 +426,6 @@ class Show:
         log.info("preset '%s' saved to %s", name, path)
 
     def _set_setting(self, command: SetSetting) -> None:
-        from live.config import live_changes
 
         try:
             new, ignored = live_changes(

@@ -22,11 +22,11 @@ import torch
 from live.analysis.analyzer import Analyzer
 from live.analysis.features import AudioFeatures, Event, Inflection
 from live.audio.ring import RingReader
-from live.clock import Clock
-from live.control.commands import Command, repaints
+from live.core.clock import Clock
+from live.core.commands import Command, repaints
+from live.core.slots import DropQueue, LatestSlot
+from live.core.stats import LogOnce, RateMeter
 from live.display.compositor import Keyframe
-from live.engine.slots import DropQueue, LatestSlot
-from live.engine.stats import LogOnce, RateMeter
 from live.trajectory import GenTarget, Trajectory
 from models.base import CancelCheck, Cancelled, Generator
 

@@ -17,14 +17,24 @@ from typing import Any
 
 import numpy as np
 
-from live.analysis.inflection import SEED_ABSOLUTE_THRESHOLD, seed_curve, seed_inflections
-from live.settings import Config
+from live.analysis.analyzer import Analyzer
+from live.analysis.features import Beat, Onset
+from live.analysis.inflection import (
+    SEED_ABSOLUTE_THRESHOLD,
+    Inflection,
+    seed_curve,
+    seed_inflections,
+)
+from live.audio.channels import to_mono
+from live.audio.decode import read_all
+from live.settings.schema import Config
+from live.trajectory import category_bank
+from models.classes import NUM_CLASSES, load_class_names, short_name
 
 SEED_NFFT = 256
 SEED_HOP = 128
 _BLOCK = 4096
 
-CHANNELS = ("mix", "left", "right")
 """How a stereo file becomes the mono signal analysed."""
 
 
@@ -104,36 +114,10 @@ class FileAnalysis:
         }
 
 
-def to_mono(samples: np.ndarray, channel: str = "mix") -> np.ndarray:
-    """Pick or mix channels.
-
-    Parameters
-    ----------
-    samples : np.ndarray, shape (n,) or (n, channels)
-    channel : str
-        ``"mix"`` (mean of all), ``"left"`` (first) or ``"right"`` (second;
-        the only one of a mono file).
-
-    Returns
-    -------
-    np.ndarray, shape (n,), float32
-    """
-    if channel not in CHANNELS:
-        raise ValueError(f"channel must be one of {', '.join(CHANNELS)}, not '{channel}'")
-    x = np.asarray(samples, dtype=np.float32)
-    if x.ndim == 1:
-        return x
-    if channel == "mix" or x.shape[1] == 1:
-        return x.mean(axis=1) if x.shape[1] > 1 else x[:, 0]
-    return x[:, 0] if channel == "left" else x[:, 1]
-
-
 def segments_for(
     boundaries_s: list[float], duration_s: float, categories: list[int], names: tuple[str, ...]
 ) -> list[Segment]:
     """Segments between inflections, with categories cycled in order (as the show does)."""
-    from models.classes import short_name
-
     edges = [0.0, *[t for t in boundaries_s if 0.0 < t < duration_s], duration_s]
     out = []
     for i, (a, b) in enumerate(pairwise(edges)):
@@ -143,9 +127,6 @@ def segments_for(
 
 
 def _live_pass(x: np.ndarray, sr: int, config: Config) -> tuple[Any, ...]:
-    from live.analysis.analyzer import Analyzer
-    from live.analysis.features import Beat, Onset
-    from live.analysis.inflection import Inflection
 
     analyzer = Analyzer(sr, config.analysis, config.inflection)
     onsets: list[float] = []
@@ -207,9 +188,6 @@ def analyze_signal(
     categories : list of int, optional
         One per segment, cycled; by default the trajectory's bank for its seed.
     """
-    from live.trajectory import category_bank
-    from models.classes import NUM_CLASSES, load_class_names
-
     if analysis not in ("seed", "live"):
         raise ValueError(f"analysis must be 'seed' or 'live', not '{analysis}'")
     duration = x.shape[0] / sr
@@ -263,8 +241,6 @@ def analyze_file(
     AudioFileError
         One line for a missing, empty, truncated or non-audio file.
     """
-    from live.audio.decode import read_all
-
     samples, sr = read_all(path)
     return analyze_signal(
         to_mono(samples, channel), sr, config, analysis=analysis, categories=categories

@@ -89,6 +89,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from live.audio.channels import to_mono
 from live.trajectory import truncated_normal
 
 N_PITCHES = 12
@@ -167,16 +168,6 @@ def _window_sizes(sample_rate: float, seconds: float) -> tuple[int, int]:
     win_length = max(2, round(seconds * sample_rate))
     n_fft = 1 << (win_length - 1).bit_length()
     return win_length, n_fft
-
-
-def _mono(x: np.ndarray) -> np.ndarray:
-    """A float64 mono signal from shape ``(n,)`` or ``(n, channels)``."""
-    a = np.asarray(x, dtype=np.float64)
-    if a.ndim == 2:
-        a = a.mean(axis=1)
-    if a.ndim != 1:
-        raise ValueError(f"audio must have shape (n,) or (n, channels), not {a.shape}")
-    return a
 
 
 def _filtered_power(
@@ -353,7 +344,12 @@ def mel_power(
     win_length, n_fft = _window_sizes(sample_rate, MEL_WINDOW_S)
     basis = mel_filterbank(sample_rate, n_fft, n_mels=n_mels, fmax=fmax)
     return _filtered_power(
-        _mono(x), sample_rate=sample_rate, fps=fps, win_length=win_length, n_fft=n_fft, basis=basis
+        to_mono(x, dtype=np.float64),
+        sample_rate=sample_rate,
+        fps=fps,
+        win_length=win_length,
+        n_fft=n_fft,
+        basis=basis,
     )
 
 
@@ -378,7 +374,12 @@ def chromagram(x: np.ndarray, *, sample_rate: float, fps: float) -> np.ndarray:
     win_length, n_fft = _window_sizes(sample_rate, CHROMA_WINDOW_S)
     basis = chroma_filterbank(sample_rate, n_fft)
     raw = _filtered_power(
-        _mono(x), sample_rate=sample_rate, fps=fps, win_length=win_length, n_fft=n_fft, basis=basis
+        to_mono(x, dtype=np.float64),
+        sample_rate=sample_rate,
+        fps=fps,
+        win_length=win_length,
+        n_fft=n_fft,
+        basis=basis,
     )
     peak = raw.max(axis=0, keepdims=True)
     live = peak > np.finfo(np.float64).tiny
@@ -653,7 +654,7 @@ def dmv_frames(
     """
     if n_frames < 0:
         raise ValueError(f"n_frames must be >= 0, not {n_frames}")
-    mono = _mono(x)
+    mono = to_mono(x, dtype=np.float64)
     specm, gradm = power_features(mel_power(mono, sample_rate=sample_rate, fps=fps))
     chroma = chromagram(mono, sample_rate=sample_rate, fps=fps)
     noise, class_vectors = dmv_vectors(

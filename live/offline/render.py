@@ -19,18 +19,22 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812 (the usual name)
 
+from live.analysis.analyzer import Analyzer
 from live.analysis.inflection import (
     SEED_SMOOTHING,
+    Inflection,
     running_mean_prepended,
     seed_inflections,
 )
 from live.analysis.spectral import SpectralChangeStream
+from live.audio.channels import to_mono
 from live.audio.decode import AudioDecoder
-from live.errors import AudioFileError
-from live.offline.analysis import SEED_HOP, SEED_NFFT, to_mono
+from live.core.errors import AudioFileError
+from live.offline.analysis import SEED_HOP, SEED_NFFT
 from live.offline.plan import FrameInputs, from_target, seed_frames
 from live.offline.writer import VideoWriter
-from live.settings import Config
+from live.settings.schema import Config
+from live.trajectory import Trajectory, category_bank
 from models.base import Generator
 
 _BLOCK = 8192
@@ -130,10 +134,6 @@ def live_frames(
 
     Inflection times found are appended to ``inflections`` as they are decided.
     """
-    from live.analysis.analyzer import Analyzer
-    from live.analysis.inflection import Inflection
-    from live.trajectory import Trajectory
-
     with AudioDecoder(audio) as decoder:
         sr = decoder.sample_rate
         analyzer = Analyzer(sr, config.analysis, config.inflection)
@@ -232,8 +232,6 @@ def render_file(
         a playable ``NAME.partial.mp4`` (an AVI is deleted), never a file under
         the final name; the exception is raised again.
     """
-    from live.trajectory import category_bank
-
     if analysis not in ("seed", "live"):
         raise ValueError(f"analysis must be 'seed' or 'live', not '{analysis}'")
     t_start = time.perf_counter()

@@ -24,7 +24,8 @@ import av
 import numpy as np
 
 from live.audio.decode import AudioDecoder
-from live.errors import RecordError
+from live.core.errors import RecordError
+from live.core.paths import partial_path
 
 #: Sample rates AAC encoders accept.
 AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
@@ -34,11 +35,6 @@ CONTAINERS = {
     ".avi": ("avi", "mjpeg", "yuvj420p", "pcm_s16le"),
 }
 """Extension → (container, video codec, pixel format, audio codec)."""
-
-
-def partial_name(path: Path) -> Path:
-    """``song.mp4`` → ``song.partial.mp4``: where the file grows until it is complete."""
-    return path.with_name(f"{path.stem}.partial{path.suffix}")
 
 
 class VideoWriter:
@@ -81,7 +77,7 @@ class VideoWriter:
         fmt, vcodec, pix_fmt, acodec = kind
         self.fps = float(fps)
         self.width, self.height = (int(size[0]) // 2 * 2, int(size[1]) // 2 * 2)
-        self.partial = partial_name(self.path)
+        self.partial = partial_path(self.path)
         self.frames = 0
         self.audio_samples = 0
         try:

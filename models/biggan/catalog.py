@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from models.errors import GeneratorError
+
 CONFIG_NAME = "config.json"
 """Name of a model directory's configuration file."""
 
@@ -134,8 +136,6 @@ def model_spec(name: str) -> ModelSpec:
     GeneratorError
         For an unknown name, listing the known ones.
     """
-    from models.errors import GeneratorError
-
     try:
         return MODELS[name]
     except KeyError:

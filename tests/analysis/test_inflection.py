@@ -28,7 +28,7 @@ from live.analysis.inflection import (
     seed_curve,
     seed_inflections,
 )
-from live.settings import InflectionSettings
+from live.settings.schema import InflectionSettings
 
 FS = 44100
 HOP = 128
@@ -856,7 +856,7 @@ def analyzer_inflections(x: np.ndarray, settings: InflectionSettings) -> list[In
     """Inflections the real Analyzer reports for a mono signal at 44.1 kHz (4096-sample blocks)."""
     from live.analysis.analyzer import Analyzer
     from live.analysis.features import Inflection as Event
-    from live.settings import AnalysisSettings
+    from live.settings.schema import AnalysisSettings
 
     analyzer = Analyzer(FS, AnalysisSettings(), settings)
     found: list[Inflection] = []
@@ -915,11 +915,11 @@ def music() -> list[tuple[np.ndarray, np.ndarray]]:
 
 def pooled_f1(pairs: list[tuple[list[int], list[int]]]) -> float:
     """F1 of found columns against reference columns, matched one to one within 0.25 s."""
-    from live.bench import _match
+    from live.bench.analysis import match_count
 
     ref = sum(len(r) for r, _ in pairs)
     found = sum(len(f) for _, f in pairs)
-    hits = sum(_match(r, f, TOLERANCE_COLUMNS) for r, f in pairs)
+    hits = sum(match_count(r, f, TOLERANCE_COLUMNS) for r, f in pairs)
     return 2 * hits / (ref + found)
 
 

@@ -22,7 +22,7 @@ import pytest
 from live.analysis.analyzer import ANALYSIS_RATE, Analyzer
 from live.analysis.features import AudioFeatures, Beat, Inflection, Onset
 from live.audio.decode import read_all
-from live.settings import AnalysisSettings, InflectionSettings
+from live.settings.schema import AnalysisSettings, InflectionSettings
 
 SOURCE = Path("/usr/share/games/asc/music/time_to_strike.mp3")
 SOURCE_PACKAGE = "asc-music"

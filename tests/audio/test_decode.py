@@ -11,7 +11,7 @@ import pytest
 from audiofiles import CODECS, PNG_BYTES, noise, sine, truncate, wav_bytes, write_audio
 
 from live.audio.decode import SUPPORTED_EXTENSIONS, AudioDecoder, AudioInfo, probe, read_all
-from live.errors import AudioFileError, AudioInputError
+from live.core.errors import AudioFileError, AudioInputError
 
 LOSSLESS_TOL = {
     "wav_u8": 1 / 64,

@@ -10,7 +10,7 @@ import pytest
 
 import live.audio.devices as devices
 from live.audio.devices import DeviceInfo, format_device_table, list_devices, resolve_device
-from live.errors import AudioInputError
+from live.core.errors import AudioInputError
 
 
 class FakePortAudioError(Exception):

@@ -4,7 +4,7 @@ The in-process tests use the session's server (``jack_server``). The server
 restart tests kill and restart a server of their own in a subprocess (this file
 run as a script: ``python tests/audio/test_jack_source.py restart kill``), so
 that nothing the pytest process holds (PortAudio's JACK client, see
-``live/audio/sources.py``) is on a server that dies.
+``live/audio/portaudio.py``) is on a server that dies.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ import numpy as np
 import pytest
 
 from live.audio.jack_source import JackSource, match_ports
-from live.clock import MonotonicClock
-from live.errors import AudioInputError
+from live.core.clock import MonotonicClock
+from live.core.errors import AudioInputError
 
 ROOT = Path(__file__).resolve().parents[2]
 SR = 48000
@@ -233,7 +233,7 @@ def test_stop_is_idempotent_fast_and_leaves_nothing(jack_server: Any) -> None:
 @pytest.mark.jack
 def test_make_source_builds_a_jack_input(jack_server: Any) -> None:
     from live.app import make_source
-    from live.settings import AudioSettings
+    from live.settings.schema import AudioSettings
 
     src = make_source(AudioSettings(input="jack", device="system:capture_1"), MonotonicClock())
     try:

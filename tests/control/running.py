@@ -12,10 +12,10 @@ from pathlib import Path
 from displays import KeepFrames
 
 from live.app import make_control_surfaces, preset_loader
-from live.audio.sources import FileSource
-from live.clock import MonotonicClock
+from live.audio.file_source import FileSource
+from live.core.clock import MonotonicClock
 from live.engine.show import Show
-from live.settings import Config
+from live.settings.schema import Config
 from models.cppn import CppnGenerator
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import mido
 import pytest
 
-from live.control.commands import JumpToCategory, LoadPresetSlot, NextCategory, SetSetting
 from live.control.midi import MidiControl, MidiIn, MidiMapping, midi_backend
-from live.errors import ConfigError
+from live.core.commands import JumpToCategory, LoadPresetSlot, NextCategory, SetSetting
+from live.core.errors import ConfigError
 from models.classes import load_class_names
 
 NAMES = load_class_names()

@@ -19,9 +19,10 @@ from pythonosc.udp_client import SimpleUDPClient
 from running import running_show, wait_for
 from signals import sections_with_gaps
 
-from live.clock import MonotonicClock
-from live.config import user_presets_dir
-from live.control.commands import (
+from live.control.osc import OscIn, osc_message
+from live.control.osc_map import OscArgError, osc_addresses
+from live.core.clock import MonotonicClock
+from live.core.commands import (
     Blackout,
     Freeze,
     JumpToCategory,
@@ -37,10 +38,9 @@ from live.control.commands import (
     ShowHud,
     TapTempo,
 )
-from live.control.osc import OscIn, osc_message
-from live.control.osc_map import OscArgError, osc_addresses
+from live.core.stats import LogOnce
 from live.engine.show import Show
-from live.engine.stats import LogOnce
+from live.settings.presets import user_presets_dir
 from models.classes import load_class_names
 
 SR = 22050

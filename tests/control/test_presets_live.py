@@ -11,11 +11,13 @@ from audiofiles import write_audio
 from running import running_show, wait_for
 from signals import sections_with_gaps
 
-from live.config import live_changes, read_toml, save_preset
-from live.control.commands import LoadPreset, SavePreset, SetSetting
 from live.control.fade import SettingsFade, blend_configs
+from live.core.commands import LoadPreset, SavePreset, SetSetting
 from live.engine.show import Show
-from live.settings import Config
+from live.settings.files import read_toml
+from live.settings.layers import live_changes
+from live.settings.presets import save_preset
+from live.settings.schema import Config
 
 
 def test_blend_is_the_straight_line_it_promises() -> None:

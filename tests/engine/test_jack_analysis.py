@@ -16,9 +16,9 @@ import pytest
 
 from live.analysis.analyzer import Analyzer
 from live.analysis.features import Onset
-from live.audio.sources import MicSource
-from live.clock import MonotonicClock
-from live.settings import AnalysisSettings, InflectionSettings
+from live.audio.mic import MicSource
+from live.core.clock import MonotonicClock
+from live.settings.schema import AnalysisSettings, InflectionSettings
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 

@@ -16,14 +16,14 @@ from audiofiles import write_audio
 from displays import KeepFrames
 from signals import sections_with_gaps
 
-from live.audio.sources import FileSource
-from live.clock import MonotonicClock
-from live.control.commands import Blackout, JumpToCategory, NextCategory, SetSetting
+from live.audio.file_source import FileSource
+from live.core.clock import MonotonicClock
+from live.core.commands import Blackout, JumpToCategory, NextCategory, SetSetting
+from live.core.errors import AudioInputError
 from live.display.window import HeadlessDisplay, Quit
 from live.engine.show import Show
-from live.errors import AudioInputError
 from live.record import Recorder
-from live.settings import Config
+from live.settings.schema import Config
 from models.base import check_cancel
 from models.cppn import CppnGenerator
 
@@ -71,6 +71,8 @@ class Flaky:
             "class_names",
             "device",
             "dtype",
+            "status",
+            "warnings",
         ):
             setattr(self, name, getattr(inner, name))
 

@@ -12,8 +12,8 @@ from displays import KeepFrames
 from signals import sections_with_gaps
 
 from live.app import build_show
-from live.clock import MonotonicClock
-from live.settings import Config
+from live.core.clock import MonotonicClock
+from live.settings.schema import Config
 from models.biggan.synthetic import write_tiny_model
 from models.cppn import CppnGenerator
 from models.errors import WeightsMissingError
@@ -80,7 +80,7 @@ class AlwaysFails(CppnGenerator):
 
 
 def test_a_failing_generator_hands_over_to_its_fallback(music) -> None:
-    from live.audio.sources import FileSource
+    from live.audio.file_source import FileSource
     from live.engine.show import Show
 
     clock = MonotonicClock()

@@ -14,8 +14,8 @@ import torch
 
 from live.analysis.analyzer import Analyzer
 from live.audio.ring import AudioRing
-from live.clock import MonotonicClock
-from live.control.commands import (
+from live.core.clock import MonotonicClock
+from live.core.commands import (
     Blackout,
     Command,
     Freeze,
@@ -31,11 +31,11 @@ from live.control.commands import (
     TapTempo,
     repaints,
 )
+from live.core.slots import DropQueue, LatestSlot
+from live.core.stats import LogOnce
 from live.display.compositor import Keyframe
-from live.engine.slots import DropQueue, LatestSlot
-from live.engine.stats import LogOnce
 from live.engine.workers import ControlLoop, GeneratorWorker
-from live.settings import Config
+from live.settings.schema import Config
 from live.trajectory import GenTarget, Trajectory
 from models.base import CancelCheck, check_cancel
 

@@ -12,8 +12,8 @@ from audiofiles import write_audio
 from ganterp_cli import run_ganterp
 from signals import sections_with_gaps
 
-from live.offline.analysis import analyze_signal, to_mono
-from live.settings import Config
+from live.offline.analysis import analyze_signal
+from live.settings.schema import Config
 
 SR = 22050
 KEYS = {
@@ -67,16 +67,6 @@ def test_silence_gives_one_segment_and_no_inflections() -> None:
     assert result.onsets_s == [] and result.beats_s == []
 
 
-def test_channels() -> None:
-    stereo = np.stack([np.full(4, 0.5), np.full(4, -0.1)], axis=1)
-    assert to_mono(stereo, "left")[0] == pytest.approx(0.5)
-    assert to_mono(stereo, "right")[0] == pytest.approx(-0.1)
-    assert to_mono(stereo, "mix")[0] == pytest.approx(0.2)
-    assert to_mono(stereo[:, :1], "right")[0] == pytest.approx(0.5)  # mono: its only channel
-    with pytest.raises(ValueError, match="left"):
-        to_mono(stereo, "centre")
-
-
 def test_analyze_command_writes_a_readable_plot_and_json(sections, tmp_path) -> None:
     import matplotlib.image
 
@@ -121,7 +111,7 @@ def test_analyze_checks_where_its_outputs_go_before_the_work(
     flag: str, sections, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     import live.offline.analysis
-    from live.cli import main
+    from live.cli.main import main
 
     path = write_audio(tmp_path / "sections.wav", sections[0], SR)
 

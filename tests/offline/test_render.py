@@ -12,10 +12,10 @@ from ganterp_cli import run_ganterp
 from signals import sections_with_gaps
 
 from live.analysis.inflection import seed_curve, seed_inflections
-from live.errors import AudioFileError
+from live.core.errors import AudioFileError
 from live.offline.plan import seed_alpha
 from live.offline.render import first_pass, render_file
-from live.settings import Config
+from live.settings.schema import Config
 from models.cppn import CppnGenerator
 
 SR = 44100
@@ -269,7 +269,7 @@ def test_render_seed_pass_matches_an_independent_implementation(tmp_path) -> Non
 
 
 def test_render_uses_its_own_frame_rate_limit_not_the_shows(tmp_path, music, capsys) -> None:
-    from live.cli import main
+    from live.cli.main import main
 
     assert main(["render", str(music[0]), "-o", str(tmp_path / "x.mp4"), "--fps", "500"]) == 2
     err = capsys.readouterr().err
@@ -278,7 +278,7 @@ def test_render_uses_its_own_frame_rate_limit_not_the_shows(tmp_path, music, cap
 
 
 def test_a_missing_file_or_folder_is_one_line_before_anything_starts(tmp_path, music, capsys):
-    from live.cli import main
+    from live.cli.main import main
 
     assert main(["render", str(tmp_path / "nosuch.mp3"), "-o", str(tmp_path / "x.mp4")]) == 2
     out, err = capsys.readouterr()

@@ -21,7 +21,10 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from live.control.osc import osc_message
+from live.bench.measure import rss_mb, stats
+from live.bench.show import run_show
+from live.control.osc import OscIn, osc_message
+from live.settings.schema import Config
 
 
 def _free_port() -> int:
@@ -30,15 +33,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
-
-
-def _osc_config(config: Any, seconds: float) -> tuple[Any, int]:
+def _osc_config(config: Config, seconds: float) -> tuple[Config, int]:
     port = _free_port()
     cfg = replace(
         config,
@@ -49,10 +44,27 @@ def _osc_config(config: Any, seconds: float) -> tuple[Any, int]:
     return cfg, port
 
 
-def bench_osc_latency(config: Any, *, commands: int = 20, spacing_s: float = 0.6) -> dict[str, Any]:
-    """Median time from a category jump sent over OSC to the first frame showing it."""
-    from live.bench import _stats, run_show
+def bench_osc_latency(
+    config: Config, *, commands: int = 20, spacing_s: float = 0.6
+) -> dict[str, Any]:
+    """Time from a category jump sent over OSC to the first frame showing it.
 
+    Parameters
+    ----------
+    config : Config
+        The show's settings (its OSC port is replaced by a free one).
+    commands : int
+        Category jumps sent.
+    spacing_s : float
+        Least time between them, seconds (up to 50 ms of jitter is added).
+
+    Returns
+    -------
+    dict
+        ``commands`` sent and ``shown``, ``latency_ms`` (statistics, ms), the display
+        period and median keyframe time (ms), stale keyframes dropped, the generator,
+        ``target_ms`` (one display period plus one keyframe) and the display's kind.
+    """
     cfg, port = _osc_config(config, commands * (spacing_s + 0.05) + 3.0)
     sent: list[tuple[float, int]] = []
     holder: dict[str, Any] = {}
@@ -85,7 +97,7 @@ def bench_osc_latency(config: Any, *, commands: int = 20, spacing_s: float = 0.6
     return {
         "commands": len(sent),
         "shown": len(latencies),
-        "latency_ms": _stats(latencies),
+        "latency_ms": stats(latencies),
         "display_period_ms": period,
         "keyframe_ms": report.generate_ms_median,
         "keyframes_dropped": report.keyframes_cancelled,
@@ -95,10 +107,27 @@ def bench_osc_latency(config: Any, *, commands: int = 20, spacing_s: float = 0.6
     }
 
 
-def bench_osc_flood(config: Any, *, packets: int = 10_000, seconds: float = 8.0) -> dict[str, Any]:
-    """The show's display rate and memory under a flood of random and malformed packets."""
-    from live.bench import run_show
+def bench_osc_flood(
+    config: Config, *, packets: int = 10_000, seconds: float = 8.0
+) -> dict[str, Any]:
+    """The show's display rate and memory under a flood of random and malformed packets.
 
+    Parameters
+    ----------
+    config : Config
+        The show's settings (its OSC port is replaced by a free one).
+    packets : int
+        Datagrams sent, as fast as one loopback socket allows.
+    seconds : float
+        Length of the quiet run and of the flooded run, seconds.
+
+    Returns
+    -------
+    dict
+        Packets sent and the time it took (seconds), the messages received, rejected
+        and applied, the display's rate quiet and flooded (frames/s) and their ratio,
+        resident memory before and after the flood (MiB), errors and the display's kind.
+    """
     quiet_cfg, _ = _osc_config(config, seconds)
     _, quiet, _ = run_show(quiet_cfg)
     cfg, port = _osc_config(config, seconds)
@@ -109,7 +138,7 @@ def bench_osc_flood(config: Any, *, packets: int = 10_000, seconds: float = 8.0)
         good = osc_message("/ganterp/set/trajectory/truncation", 0.5)
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         time.sleep(1.0)
-        result["rss_before_mb"] = _rss_mb()
+        result["rss_before_mb"] = rss_mb()
         t0 = time.perf_counter()
         for i in range(packets):
             kind = i % 4
@@ -127,15 +156,13 @@ def bench_osc_flood(config: Any, *, packets: int = 10_000, seconds: float = 8.0)
         result["send_s"] = time.perf_counter() - t0
         sock.close()
         time.sleep(1.0)
-        result["rss_after_mb"] = _rss_mb()
+        result["rss_after_mb"] = rss_mb()
 
     def started(show: Any) -> None:
         result["show"] = show
         threading.Thread(target=flood, daemon=True).start()
 
     show, flooded, kind = run_show(cfg, on_start=started)
-    from live.control.osc import OscIn
-
     osc_in = next(s for s in show.surfaces if isinstance(s, OscIn))
     return {
         "packets": packets,

@@ -27,7 +27,7 @@ from live.offline import musicality as m
 from live.offline.analysis import SEED_HOP
 from live.offline.dmv import dmv_frames
 from live.offline.render import fit_batch, live_frames
-from live.settings import Config
+from live.settings.schema import Config
 from live.trajectory import category_bank
 from models.base import Generator
 
@@ -55,7 +55,22 @@ class Recording:
 
 
 def load_recording(path: Path, seconds: float, name: str | None = None) -> Recording:
-    """Decode a file to mono and keep its first ``seconds`` (0: all of it)."""
+    """Decode a file to mono and keep its first ``seconds`` (0: all of it).
+
+    Parameters
+    ----------
+    path : Path
+        The audio file.
+    seconds : float
+        Length kept, seconds; 0 keeps the whole file.
+    name : str, optional
+        Its name in the tables (the file's name when omitted).
+
+    Returns
+    -------
+    Recording
+        Mono float32 samples at the file's own rate.
+    """
     audio, sr = read_all(path)
     mono = audio.mean(axis=1) if audio.ndim == 2 else audio
     if seconds > 0:
@@ -64,7 +79,22 @@ def load_recording(path: Path, seconds: float, name: str | None = None) -> Recor
 
 
 def reference_events(rec: Recording, config: Config) -> tuple[list[float], list[float]]:
-    """The original's offline inflections (θ 0.01) and the show's beats, seconds."""
+    """The original's offline inflections (θ 0.01) and the show's beats.
+
+    Parameters
+    ----------
+    rec : Recording
+        The sound.
+    config : Config
+        The analysis and inflection settings.
+
+    Returns
+    -------
+    inflections : list of float
+        Times of the original's inflections, seconds (without the first and last column).
+    beats : list of float
+        Times of the beats the show's analysis reports, seconds.
+    """
     _, curve = seed_curve(rec.mono, sample_rate=rec.sample_rate)
     cols = seed_inflections(
         curve,
@@ -168,7 +198,27 @@ def score(
     beats_s: list[float],
     fps: float,
 ) -> dict[str, float]:
-    """Every measure of one picture against its sound."""
+    """Every measure of one picture against its sound.
+
+    Parameters
+    ----------
+    visual : np.ndarray, shape (n_frames,)
+        Visual change of each frame, 8-bit levels (as :func:`paint_changes` gives).
+    flux : np.ndarray, shape (n_frames,)
+        The sound's spectral flux per frame.
+    levels_db : np.ndarray, shape (n_frames,)
+        The sound's level per frame, dBFS.
+    inflections_s, beats_s : list of float
+        Times of the reference inflections and beats, seconds.
+    fps : float
+        Frame rate, frames per second.
+
+    Returns
+    -------
+    dict
+        ``follow_rho``, ``section_response``, ``beat_response``, ``calm_in_silence``,
+        ``longest_still_s`` (seconds) and ``mean_change`` (8-bit levels).
+    """
     return {
         "follow_rho": m.follow_rho(visual, flux, fps=fps),
         "section_response": m.section_response(visual, inflections_s, fps=fps),
@@ -182,7 +232,27 @@ def score(
 def bench_recording(
     rec: Recording, config: Config, generator: Generator, *, fps: float
 ) -> dict[str, Any]:
-    """Both mappings' measures on one recording, plus the series for the plot."""
+    """Both mappings' measures on one recording, plus the series for the plot.
+
+    Parameters
+    ----------
+    rec : Recording
+        The sound.
+    config : Config
+        The show's settings.
+    generator : Generator
+        What paints both pictures.
+    fps : float
+        Frame rate, frames per second.
+
+    Returns
+    -------
+    dict
+        The recording's name, path, length (seconds), rate (Hz), reference
+        inflections (seconds), beat count, whether it is beat-driven and its silent
+        fraction; per mapping (``ganterp``, ``dmv``) the measures of :func:`score` and
+        ``paint_s`` (seconds); and ``series`` (flux and each mapping's change per frame).
+    """
     n_frames = max(2, math.floor(rec.duration_s * fps))
     flux = m.spectral_flux(rec.mono, sample_rate=rec.sample_rate, fps=fps, n_frames=n_frames)
     levels = m.frame_levels_db(rec.mono, sample_rate=rec.sample_rate, fps=fps, n_frames=n_frames)
@@ -212,7 +282,26 @@ def bench_recording(
 def bench_music(
     recordings: list[Recording], config: Config, generator: Generator, *, fps: float
 ) -> dict[str, Any]:
-    """The musicality bench over several recordings, with the medians over them."""
+    """The musicality bench over several recordings, with the medians over them.
+
+    Parameters
+    ----------
+    recordings : list of Recording
+        The sounds (at least one).
+    config : Config
+        The show's settings.
+    generator : Generator
+        What paints.
+    fps : float
+        Frame rate, frames per second.
+
+    Returns
+    -------
+    dict
+        ``generator`` (its status), ``resolution`` (px), ``fps``, ``recordings`` (the
+        rows of :func:`bench_recording`) and ``median`` (per mapping, each measure's
+        median over the recordings, NaNs left out).
+    """
     rows = [bench_recording(rec, config, generator, fps=fps) for rec in recordings]
     summary: dict[str, Any] = {}
     for mapping in MAPPINGS:
@@ -234,7 +323,15 @@ def _nanmedian(values: list[float]) -> float:
 
 
 def plot_music(result: dict[str, Any], path: Path) -> None:
-    """One panel per recording: the sound's flux and both pictures' change over time."""
+    """One panel per recording: the sound's flux and both pictures' change over time.
+
+    Parameters
+    ----------
+    result : dict
+        What :func:`bench_music` returned, with each recording's ``series``.
+    path : Path
+        The PNG written.
+    """
     import matplotlib
 
     matplotlib.use("Agg")

@@ -6,7 +6,15 @@ import argparse
 import json
 from pathlib import Path
 
-from live.offline.analysis import CHANNELS
+from live.audio.channels import CHANNELS
+from live.audio.decode import probe
+from live.cli.args import category_list, load_from_args
+from live.core.errors import ConfigError
+from live.core.paths import check_output_path
+from live.offline.analysis import analyze_file
+from live.offline.plot import plot_analysis
+from models.classes import load_class_names, parse_categories
+from models.errors import GeneratorError
 
 
 def add_analyze_arguments(p: argparse.ArgumentParser) -> None:
@@ -22,11 +30,9 @@ def add_analyze_arguments(p: argparse.ArgumentParser) -> None:
         " show's causal detector (live); both are computed and plotted",
     )
     p.add_argument("--channel", choices=CHANNELS, default="mix", help="which channel to analyse")
-    from live.cli import _categories
-
     p.add_argument(
         "--categories",
-        type=_categories,
+        type=category_list,
         help='ImageNet classes by index or name, one per segment: 419,goldfish,"tiger shark"'
         " [trajectory.categories]",
     )
@@ -35,14 +41,6 @@ def add_analyze_arguments(p: argparse.ArgumentParser) -> None:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Analyse a file, print a summary, write the plot and JSON asked for."""
-    from live.audio.decode import probe
-    from live.cli import load_from_args
-    from live.errors import ConfigError
-    from live.offline.analysis import analyze_file
-    from live.paths import check_output_path
-    from models.classes import load_class_names, parse_categories
-    from models.errors import GeneratorError
-
     config = load_from_args(args)  # --categories and --threshold arrive as settings
     for flag, path in (("--json", args.json), ("--plot", args.plot)):
         if path is not None:
@@ -70,8 +68,6 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps(result.to_json(), indent=2))
         print(f"ganterp: wrote {args.json}")
     if args.plot:
-        from live.offline.plot import plot_analysis
-
         plot_analysis(result, args.plot, title=args.audio.name)
         print(f"ganterp: wrote {args.plot}")
     return 0

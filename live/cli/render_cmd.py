@@ -19,6 +19,15 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from live.app import make_show_generator, resolve_categories
+from live.audio.channels import CHANNELS
+from live.audio.decode import probe
+from live.cli.args import load_from_args, overrides_from_args
+from live.core.errors import ConfigError
+from live.core.paths import check_output_path, partial_path
+from live.display.window import parse_size
+from live.offline.render import render_file
+
 ORIGINAL_FLAGS = (
     "wav_path",
     "output_dir",
@@ -40,8 +49,6 @@ MODEL_TYPES = {
 
 def add_render_arguments(p: argparse.ArgumentParser) -> None:
     """The ``render`` command's own flags (settings flags are added by the caller)."""
-    from live.offline.analysis import CHANNELS
-
     p.add_argument("audio", type=Path, nargs="?", help="audio file (WAV, FLAC, OGG, MP3, …)")
     p.add_argument("-o", "--output", type=Path, help="video file: .mp4 (H.264 + AAC) or .avi")
     p.add_argument(
@@ -76,7 +83,6 @@ def add_render_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _output(args: argparse.Namespace, audio: Path, original: bool) -> Path:
-    from live.errors import ConfigError
 
     if args.output is not None:
         return args.output
@@ -99,14 +105,6 @@ def cmd_render(args: argparse.Namespace) -> int:
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
-
-    from live.app import make_show_generator, resolve_categories
-    from live.audio.decode import probe
-    from live.cli import load_from_args, overrides_from_args
-    from live.display.window import parse_size
-    from live.errors import ConfigError
-    from live.offline.render import render_file
-    from live.paths import check_output_path
 
     original = any(getattr(args, flag) is not None for flag in ORIGINAL_FLAGS)
     if args.original_verbose and args.verbose == 0:  # -v and -vv say more than --verbose
@@ -188,7 +186,7 @@ def cmd_render(args: argparse.Namespace) -> int:
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
         except KeyboardInterrupt:
-            partial = out.with_name(f"{out.stem}.partial{out.suffix}")
+            partial = partial_path(out)
             left = f"a playable partial video is at {partial}" if partial.exists() else "no file"
             print(f"ganterp: interrupted; {left}", file=sys.stderr)
             return 130

@@ -14,7 +14,6 @@ which it used.
 from __future__ import annotations
 
 import gc
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -22,16 +21,15 @@ from typing import Any
 
 import torch
 
+from live.bench.measure import peak_rss_mb, stats
 from models.biggan.accuracy import probe_inputs
 from models.biggan.catalog import model_spec
+from models.biggan.generator import build_biggan, find_model_dir, pick_device
+from models.biggan.loading import load_biggan
+from models.biggan.synthetic import tiny_config, write_tiny_model
+from models.errors import WeightsMissingError
 
 _TRUNCATION = 0.4
-
-
-def _stats(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return {"median": statistics.median(values), "p95": p95, "n": len(values)}
 
 
 def _sync(device: torch.device) -> None:
@@ -57,10 +55,6 @@ def resolve_bench_weights(name: str, weights: str, workdir: Path) -> tuple[Path,
     Path, str
         The model directory, and ``"trained"`` or ``"random"``.
     """
-    from models.biggan.generator import find_model_dir
-    from models.biggan.synthetic import tiny_config, write_tiny_model
-    from models.errors import WeightsMissingError
-
     spec = model_spec(name)
     if weights and weights != "random":
         return find_model_dir(spec, Path(weights)), "trained"
@@ -96,17 +90,34 @@ def _time_calls(
 def bench_plain_eager(
     directory: Path, *, device: torch.device, threads: int, calls: int
 ) -> dict[str, Any]:
-    """The package's model as it comes: eager fp32, batch 1, spectral norm in every call."""
-    from models.biggan.loading import load_biggan
+    """The package's model as it comes: eager fp32, batch 1, spectral norm in every call.
 
+    Parameters
+    ----------
+    directory : Path
+        Model directory.
+    device : torch.device
+        Where it runs.
+    threads : int
+        CPU threads torch may use (set for the whole process).
+    calls : int
+        Timed calls, after one untimed first call.
+
+    Returns
+    -------
+    dict
+        ``backend``, ``precision``, ``batch``, ``build_s`` (seconds), ``first_call_ms``,
+        ``ms_per_frame`` (statistics, ms), ``frames_per_s`` and ``psnr_db`` (None: it
+        is the reference).
+    """
     torch.set_num_threads(threads)
     t0 = time.perf_counter()
-    model = load_biggan(directory).to(device)
+    model: Any = load_biggan(directory).to(device)
     build_s = time.perf_counter() - t0
     z, y = probe_inputs(1, model.config.z_dim, model.config.num_classes)
     z, y = z.to(device), y.to(device)
     first_ms, times = _time_calls(lambda a, b: model(a, b, _TRUNCATION), z, y, device, calls)
-    s = _stats(times)
+    s = stats(times)
     row = {
         "backend": "plain eager (the package's model)",
         "precision": "fp32",
@@ -131,10 +142,33 @@ def bench_biggan_rows(
     threads: int,
     calls: int,
 ) -> list[dict[str, Any]]:
-    """One row per backend × precision × batch, each built as the show builds it."""
-    from live.bench import peak_rss_mb
-    from models.biggan.generator import build_biggan
+    """One row per backend × precision × batch, each built as the show builds it.
 
+    Parameters
+    ----------
+    name : str
+        Model name.
+    directory : Path
+        Model directory.
+    backends, precisions : list of str
+        What to build, as ``--backends`` and ``--precisions`` take them.
+    batches : list of int
+        Batch sizes.
+    device : str
+        ``auto``, ``cpu`` or ``cuda``.
+    threads : int
+        CPU threads.
+    calls : int
+        Timed calls per row, after one untimed first call.
+
+    Returns
+    -------
+    list of dict
+        Per row: what was built and asked, ``build_s`` (seconds), ``first_call_ms``,
+        ``ms_per_frame`` and ``ms_per_call`` (statistics, ms), ``frames_per_s``,
+        ``psnr_db`` and ``max_abs_error`` against fp32 eager, ``peak_rss_mb`` and
+        ``gpu_peak_mb`` (MiB; None off the GPU) and the build's warnings.
+    """
     rows = []
     with tempfile.TemporaryDirectory(prefix="ganterp-engines-") as engines:
         for backend in backends:
@@ -161,7 +195,7 @@ def bench_biggan_rows(
                         lambda a, b, g=gen: g(a, b, _TRUNCATION), z, y, gen.device, calls
                     )
                     per_frame = [t / batch for t in times]
-                    s = _stats(per_frame)
+                    s = stats(per_frame)
                     rows.append(
                         {
                             "backend": gen.backend,
@@ -171,7 +205,7 @@ def bench_biggan_rows(
                             "build_s": build_s,
                             "first_call_ms": first_ms,
                             "ms_per_frame": s,
-                            "ms_per_call": _stats(times),
+                            "ms_per_call": stats(times),
                             "frames_per_s": 1000.0 / s["median"],
                             "psnr_db": gen.accuracy.psnr_db if gen.accuracy else None,
                             "max_abs_error": gen.accuracy.max_abs if gen.accuracy else None,
@@ -201,9 +235,26 @@ def bench_biggan(
     calls: int,
     workdir: Path,
 ) -> dict[str, Any]:
-    """The plain-eager reference and every requested combination, for one model."""
-    from models.biggan.generator import pick_device
+    """The plain-eager reference and every requested combination, for one model.
 
+    Parameters
+    ----------
+    name : str
+        Model name.
+    weights : str
+        As :func:`resolve_bench_weights` takes it.
+    backends, precisions, batches, device, threads, calls
+        As :func:`bench_biggan_rows` takes them.
+    workdir : Path
+        Where random weights are written.
+
+    Returns
+    -------
+    dict
+        ``generator``, ``resolution`` (px), ``weights`` (``"trained"`` or ``"random"``),
+        ``weights_dir``, ``device``, ``threads``, ``plain_eager`` (the reference row)
+        and ``rows``.
+    """
     directory, kind = resolve_bench_weights(name, weights, workdir)
     dev = pick_device(device)
     spec = model_spec(name)

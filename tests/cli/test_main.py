@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from ganterp_cli import run_ganterp
 
-from live.cli import build_parser, main, print_report
+from live.cli.live_cmd import print_report
+from live.cli.main import build_parser, main
 from live.engine.show import ShowReport
 
 

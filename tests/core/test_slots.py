@@ -1,4 +1,4 @@
-"""live.engine.slots and live.engine.stats: thread hand-over points and measuring tools."""
+"""live.core.slots and live.core.stats: thread hand-over points and measuring tools."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from live.clock import ManualClock
-from live.engine.slots import DropQueue, LatestSlot
-from live.engine.stats import LogOnce, RateMeter
+from live.core.clock import ManualClock
+from live.core.slots import DropQueue, LatestSlot
+from live.core.stats import LogOnce, RateMeter
 
 # -- LatestSlot --------------------------------------------------------------------------------
 

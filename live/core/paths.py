@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from live.errors import ConfigError
+from live.core.errors import ConfigError
 
 
 def check_output_path(path: Path, what: str) -> Path:
@@ -38,3 +38,13 @@ def check_output_path(path: Path, what: str) -> Path:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ConfigError(f"{what}: cannot write in the folder {folder}")
     return p
+
+
+def partial_path(path: Path) -> Path:
+    """``song.mp4`` → ``song.partial.mp4``: where a file grows until it is complete.
+
+    Every writer (the show's recorder, a render) writes there and renames the
+    file when it is done, so a complete file never has a broken twin under its
+    name and an unfinished one is easy to recognise.
+    """
+    return path.with_name(f"{path.stem}.partial{path.suffix}")

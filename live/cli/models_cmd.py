@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 from models.biggan.catalog import MODELS, MODELS_ENV, models_dir, weights_file
+from models.biggan.fetch import fetch_model, verify_manifest
+from models.biggan.loading import load_biggan
 
 
 def add_models_arguments(p: argparse.ArgumentParser) -> None:
@@ -66,8 +68,6 @@ def _fetch(args: argparse.Namespace) -> int:
         TransferSpeedColumn,
     )
 
-    from models.biggan.fetch import fetch_model
-
     spec = MODELS[args.name]
     cache = models_dir()
     with Progress(
@@ -91,8 +91,6 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from models.biggan.fetch import verify_manifest
-    from models.biggan.loading import load_biggan
 
     directory = Path(args.directory).expanduser()
     if not directory.exists() and args.directory in MODELS:

@@ -1,4 +1,4 @@
-"""live.config: reading files, layering default, preset and overrides, live changes."""
+"""Settings files and presets, layering default, preset and overrides, live changes."""
 
 from __future__ import annotations
 
@@ -6,19 +6,13 @@ from pathlib import Path
 
 import pytest
 
-import live.config
-from live.config import (
-    configs_dir,
-    find_preset,
-    list_presets,
-    live_changes,
-    load_config,
-    merge,
-    parse_assignment,
-    read_toml,
-)
-from live.errors import ConfigError
-from live.settings import Config, TrajectorySettings
+import live.settings.layers
+import live.settings.presets
+from live.core.errors import ConfigError
+from live.settings.files import configs_dir, read_toml
+from live.settings.layers import live_changes, load_config, merge, parse_assignment
+from live.settings.presets import find_preset, list_presets
+from live.settings.schema import Config, TrajectorySettings
 
 
 def write(path: Path, text: str) -> Path:
@@ -42,8 +36,14 @@ def own_configs(tmp_path, monkeypatch) -> Path:
     write(root / "default.toml", "[display]\nfps = 50.0\n[trajectory]\nmorph_s = 5.0\n")
     write(root / "presets" / "calm.toml", "[trajectory]\nmorph_s = 9.0\nbreathe = 1.0\n")
     write(root / "presets" / "fast.toml", "[trajectory]\nmorph_s = 1.0\n")
-    monkeypatch.setattr(live.config, "configs_dir", lambda: root)
+    use_configs(monkeypatch, root)
     return root
+
+
+def use_configs(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
+    """Make ``root`` the shipped settings folder for the layers and the presets."""
+    for module in (live.settings.layers, live.settings.presets):
+        monkeypatch.setattr(module, "configs_dir", lambda: root)
 
 
 # -- defaults ---------------------------------------------------------------------------------
@@ -186,7 +186,7 @@ def test_unknown_preset_lists_the_available_ones(own_configs) -> None:
 
 def test_unknown_preset_with_no_presets_at_all(tmp_path, monkeypatch) -> None:
     write(tmp_path / "empty" / "default.toml", "")
-    monkeypatch.setattr(live.config, "configs_dir", lambda: tmp_path / "empty")
+    use_configs(monkeypatch, tmp_path / "empty")
     assert list_presets() == []
     msg = config_error(preset="calm")
     assert "unknown preset 'calm'" in msg and "available: none" in msg

@@ -17,9 +17,11 @@ import pytest
 from audiofiles import noise, truncate, write_audio
 
 from live.audio.devices import DeviceInfo
-from live.audio.sources import FileSource, MicSource, SourceStatus
-from live.clock import ManualClock, MonotonicClock
-from live.errors import AudioFileError, AudioInputError
+from live.audio.file_source import FileSource
+from live.audio.mic import MicSource
+from live.audio.source import SourceStatus
+from live.core.clock import ManualClock, MonotonicClock
+from live.core.errors import AudioFileError, AudioInputError
 
 SR = 8000
 BLOCK = 80  # 10 ms at 8 kHz
@@ -266,7 +268,7 @@ def test_mic_open_error_is_raised_at_start(backend: FakeBackend, sources: list[A
 def test_mic_lost_feeds_silence_then_reopens(
     backend: FakeBackend, sources: list[Any], caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="live.audio.sources")
+    caplog.set_level(logging.DEBUG, logger="live.audio.mic")
     src = mic(backend, sources)
     src.start()
     assert wait_until(lambda: src.ring.written >= 10 * BLOCK)
@@ -507,7 +509,7 @@ def test_file_truncated_mid_stream_plays_what_is_there(
     clock = ManualClock()
     src = FileSource(bad, clock=clock, blocksize=160)
     src.pump()
-    with caplog.at_level(logging.WARNING, logger="live.audio.sources"):
+    with caplog.at_level(logging.WARNING, logger="live.audio.file_source"):
         clock.advance(3.0)
         src.pump()
     assert src.finished and src.status().state == "ended"

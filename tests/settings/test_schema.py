@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from live.config import configs_dir, render_toml
-from live.errors import ConfigError
-from live.settings import (
+from live.core.errors import ConfigError
+from live.settings.files import configs_dir, render_toml
+from live.settings.schema import (
     SECTIONS,
     AudioSettings,
     Config,

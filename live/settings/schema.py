@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from live.core.errors import ConfigError
+
 
 def setting(
     default: Any,
@@ -757,11 +759,9 @@ def build(tree: Mapping[str, Any], origin: str = "settings") -> Config:
 
     Raises
     ------
-    live.errors.ConfigError
+    live.core.errors.ConfigError
         On an unknown section or key, or a value that does not fit.
     """
-    from live.errors import ConfigError
-
     sections = {}
     for name, values in tree.items():
         if name not in SECTIONS:

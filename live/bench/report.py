@@ -1,0 +1,299 @@
+"""The bench's tables: its results as text, every figure formatted from the saved JSON."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+
+def summary_table(results: dict[str, Any]) -> Table:
+    """The main table: one row per measure.
+
+    Parameters
+    ----------
+    results : dict
+        Every part's results (as saved in the JSON).
+
+    Returns
+    -------
+    rich.table.Table
+        Columns "measure", "value" and "target / note" (the rows of :func:`summary_rows`).
+    """
+    from rich.table import Table
+
+    table = Table(title="ganterp bench", show_lines=False)
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("target / note")
+    for row in summary_rows(results):
+        table.add_row(*row)
+    return table
+
+
+def inflections_table(inflections: dict[str, Any]) -> Table:
+    """The inflection trade-off's table: one row per detector and look-ahead.
+
+    Parameters
+    ----------
+    inflections : dict
+        The inflections part's results (``tolerance_s``, seconds, and ``rows``).
+
+    Returns
+    -------
+    rich.table.Table
+        Counts pooled over the tracks, precision, recall, F1 and the median
+        decision delay (seconds).
+    """
+    from rich.table import Table
+
+    t = Table(
+        title="inflections: causal detector vs the original"
+        f" (match within ±{inflections['tolerance_s']} s)"
+    )
+    for col in (
+        "detector",
+        "look-ahead s",
+        "original",
+        "found",
+        "matched",
+        "precision",
+        "recall",
+        "F1",
+        "decision delay s (median)",
+    ):
+        t.add_column(col, justify="right")
+    for r in inflections["rows"]:
+        t.add_row(
+            r["detector"],
+            f"{r['lookahead_s']:.2f}",
+            str(r["original"]),
+            str(r["found"]),
+            str(r["matched"]),
+            f"{r['precision']:.2f}",
+            f"{r['recall']:.2f}",
+            f"{r['f1']:.2f}",
+            f"{r['decision_delay_s']['median']:.2f}",
+        )
+    return t
+
+
+def music_table(music: dict[str, Any]) -> Table:
+    """The musicality part's table: each measure for ganterp and the peer, per recording.
+
+    Parameters
+    ----------
+    music : dict
+        The musicality part's results (as saved in the JSON).
+
+    Returns
+    -------
+    rich.table.Table
+        One row per recording and one of medians; each cell "ganterp / peer".
+    """
+    from rich.table import Table
+
+    t = Table(
+        title=f"musicality: ganterp / deep-music-visualizer mapping ({music['generator']},"
+        f" {music['resolution']} px, {music['fps']:g} fps)"
+    )
+    for col in ("recording", "follow ρ", "section", "beat", "calm", "still s", "change"):
+        t.add_column(col, justify="right")
+
+    def pair(row: dict[str, Any], key: str, fmt: str = "{:.2f}") -> str:
+        return " / ".join(
+            "–" if v != v else fmt.format(v) for v in (row["ganterp"][key], row["dmv"][key])
+        )
+
+    for row in [*music["recordings"], {"name": "median", **music["median"]}]:
+        name = row["name"] + (" (beat)" if row.get("beat_driven") else "")
+        t.add_row(
+            name,
+            pair(row, "follow_rho"),
+            pair(row, "section_response"),
+            pair(row, "beat_response"),
+            pair(row, "calm_in_silence"),
+            pair(row, "longest_still_s", "{:.1f}"),
+            pair(row, "mean_change", "{:.1f}"),
+        )
+    return t
+
+
+def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The main table's rows.
+
+    Parameters
+    ----------
+    results : dict
+        Every part's results (as saved in the JSON); parts that did not run are absent.
+
+    Returns
+    -------
+    list of (measure, value, target or note)
+        Text cells, in the order the parts are shown.
+    """
+    rows: list[tuple[str, str, str]] = []
+    a = results.get("analysis")
+    if a:
+        for key in ("show_block", "large_block"):
+            r = a[key]
+            rows.append(
+                (
+                    f"analysis, {r['block_samples']}-sample blocks",
+                    f"{r['realtime_factor']:.0f}x real time, {r['us_per_hop']:.1f} µs/hop",
+                    f"≥ 100x at {a['sample_rate']} Hz",
+                )
+            )
+    for g in results.get("generator", []):
+        rows.append(
+            (
+                f"{g['generator']} {g['resolution']}px batch 1",
+                f"{g['frames_per_s']:.1f} frames/s, {g['ms_per_frame']['median']:.1f} ms (p95 {g['ms_per_frame']['p95']:.1f})",
+                f"{g['threads']} thread(s); ≥ 30/s at 256 px"
+                if g["resolution"] == 256
+                else f"{g['threads']} thread(s)",
+            )
+        )
+    plain_fps = None
+    for b in results.get("biggan", []):
+        where = f"{b['device']}, {b['threads']} thread(s), {b['weights']} weights"
+        p = b["plain_eager"]
+        plain_fps = p["frames_per_s"]
+        rows.append(
+            (
+                f"{b['generator']} plain eager fp32 batch 1",
+                f"{p['frames_per_s']:.1f} frames/s, {p['ms_per_frame']['median']:.1f} ms"
+                f" (p95 {p['ms_per_frame']['p95']:.1f})",
+                f"the package's model as it comes; {where}",
+            )
+        )
+        for r in b["rows"]:
+            psnr = "reference" if r["psnr_db"] is None else f"PSNR {r['psnr_db']:.1f} dB"
+            gpu = f", GPU {r['gpu_peak_mb']:.0f} MiB" if r["gpu_peak_mb"] is not None else ""
+            rows.append(
+                (
+                    f"{b['generator']} {r['backend']} {r['precision']} batch {r['batch']}",
+                    f"{r['frames_per_s']:.1f} frames/s, {r['ms_per_frame']['median']:.1f} ms"
+                    f" (p95 {r['ms_per_frame']['p95']:.1f})",
+                    f"{psnr}; first call {r['first_call_ms']:.0f} ms, build {r['build_s']:.1f} s,"
+                    f" RSS {r['peak_rss_mb']:.0f} MiB{gpu}"
+                    + (
+                        f"; asked {r['asked']}"
+                        if r["asked"] != f"{r['backend']} {r['precision']}"
+                        else ""
+                    ),
+                )
+            )
+    s = results.get("show")
+    if s:
+        rows.append(
+            (
+                "show: keyframes/s (analysis running)",
+                f"{s['keyframes_per_s']:.1f}",
+                f"{s['generator']}; ≥ 30 for cppn 256 px",
+            )
+        )
+        if plain_fps and not s["generator"].startswith("cppn"):
+            rows.append(
+                (
+                    "show keyframes/s ÷ plain eager fp32 batch 1",
+                    f"{s['keyframes_per_s'] / plain_fps:.2f}x",
+                    "same run; ≥ 1.5x on a CPU",
+                )
+            )
+        rows.append(
+            (
+                "show: display fps",
+                f"{s['display_fps']:.1f}",
+                f"{s['display_size']}, {s['display']}; ≥ 60",
+            )
+        )
+        fi = s["frame_interval_ms"]
+        rows.append(
+            (
+                "show: frame interval",
+                f"median {fi['median']:.1f} ms, p95 {fi['p95']:.1f} ms",
+                f"{s['late_frames']} frames later than 1.5 periods",
+            )
+        )
+        rows.append(
+            ("show: audio overflows", str(s["audio_overflows"]), f"{s['seconds']:.0f} s show; 0")
+        )
+        rows.append(("show: analysis ring drops", str(s["analysis_ring_drops"]), "0"))
+        rows.append(("show: peak RSS", f"{s['peak_rss_mb']:.0f} MiB", "≤ 1536 MiB"))
+    cap = results.get("display_capacity")
+    if cap:
+        rows.append(
+            (
+                "display capacity (unpaced)",
+                f"{cap['frames_per_s']:.0f} frames/s",
+                f"{cap['display_size']}, {cap['display']}, generator and analysis running",
+            )
+        )
+    lat = results.get("latency")
+    if lat:
+        m = lat["latency_ms"]
+        rows.append(
+            (
+                "onset → screen latency",
+                f"median {m['median']:.0f} ms, p95 {m['p95']:.0f} ms",
+                f"{lat['detected']}/{lat['clicks']} clicks; ≤ 100 ms median",
+            )
+        )
+    osc = results.get("osc")
+    if osc:
+        lat, flood = osc["latency"], osc["flood"]
+        m = lat["latency_ms"]
+        rows.append(
+            (
+                f"OSC category jump → first frame showing it ({lat['generator']})",
+                f"median {m['median']:.0f} ms, p95 {m['p95']:.0f} ms",
+                f"{lat['shown']}/{lat['commands']} shown, {lat['keyframes_dropped']} stale"
+                f" keyframes dropped; ≤ one frame + one keyframe ({lat['target_ms']:.0f} ms)",
+            )
+        )
+        rows.append(
+            (
+                f"OSC flood, {flood['packets']} bad packets",
+                f"{flood['flood_fps']:.1f} fps ({flood['fps_ratio'] * 100:.0f} % of quiet)",
+                f"{flood['rejected']} rejected, {flood['errors']} errors, RSS"
+                f" {flood['rss_before_mb']:.0f} → {flood['rss_after_mb']:.0f} MiB; ≥ 90 %",
+            )
+        )
+    render = results.get("render")
+    if render:
+        for r in render["rows"]:
+            rows.append(
+                (
+                    f"render {r['generator']}, {render['track_s']:g} s track",
+                    f"{r['realtime_factor']:.2f}x real time",
+                    f"{r['fps']:g} fps, {r['generator_calls']} calls"
+                    f" ({r['calls_per_audio_s']:.2f}/audio s)"
+                    + ("; ≥ 1x for cppn 256 px" if r["generator_name"] == "cppn" else ""),
+                )
+            )
+            if "original" in r:
+                o = r["original"]
+                rows.append(
+                    (
+                        f"render {r['generator_name']} generator time ÷ the original's cadence",
+                        f"{r['generator_time_ratio']:.3f}",
+                        f"{r['generate_s']:.0f} s vs {o['generator_s']:.0f} s"
+                        f" ({o['frames_per_audio_s']:.1f} frames/audio s at"
+                        f" {o['ms_per_frame']['median']:.0f} ms, timed on {o['timed_frames']});"
+                        " ≤ 0.1",
+                    )
+                )
+        long = render["long"]
+        rss = long["peak_rss_mb"]
+        rows.append(
+            (
+                f"render cppn, {long['duration_s']:.0f} s track: peak RSS",
+                f"{rss:.0f} MiB" if rss else "n/a",
+                f"{long['realtime_factor']:.2f}x real time; ≤ 2048 MiB",
+            )
+        )
+    if "peak_rss_mb" in results:
+        rows.append(("bench process peak RSS", f"{results['peak_rss_mb']:.0f} MiB", ""))
+    return rows
