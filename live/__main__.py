@@ -1,5 +1,5 @@
 import sys
 
-from live.cli.main import main
+from ganterp.live.cli.main import main
 
 sys.exit(main())

@@ -39,8 +39,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from live.analysis.features import AudioFeatures, Beat, Event, Inflection, Onset
-from live.core.commands import (
+from ganterp.live.analysis.features import AudioFeatures, Beat, Event, Inflection, Onset
+from ganterp.live.core.commands import (
     Command,
     Freeze,
     JumpToCategory,
@@ -49,7 +49,7 @@ from live.core.commands import (
     ReseedZ,
     SetCategories,
 )
-from live.settings.schema import TrajectorySettings
+from ganterp.live.settings.schema import TrajectorySettings
 
 #: Fastest morph, as a multiple of the average speed.
 MAX_SPEED = 4.0
@@ -134,7 +134,7 @@ class GenTarget:
     commands : int
         Control steps so far with an operator's command (keys, OSC, MIDI,
         presets) that changes these inputs at once (see
-        :func:`live.core.commands.repaints`); stamped by the control loop. A
+        :func:`ganterp.live.core.commands.repaints`); stamped by the control loop. A
         newer target with a higher count makes a keyframe in progress stale.
     """
 

@@ -14,7 +14,7 @@ import importlib.resources
 from collections.abc import Sequence
 from pathlib import Path
 
-from models.errors import UnknownCategoryError
+from ganterp.models.errors import UnknownCategoryError
 
 NUM_CLASSES = 1000
 """Number of ImageNet classes, and length of a class vector."""
@@ -38,7 +38,9 @@ def load_class_names() -> tuple[str, ...]:
         If the data file does not hold exactly 1000 non-empty lines.
     """
     try:
-        text = (importlib.resources.files("models") / _DATA_FILE).read_text(encoding="utf-8")
+        text = (importlib.resources.files("ganterp.models") / _DATA_FILE).read_text(
+            encoding="utf-8"
+        )
     except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError):
         text = (Path(__file__).parent / _DATA_FILE).read_text(encoding="utf-8")
     names = tuple(line.strip() for line in text.splitlines() if line.strip())

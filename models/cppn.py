@@ -37,9 +37,9 @@ from dataclasses import dataclass
 
 import torch
 
-from models.base import CancelCheck, check_cancel
-from models.classes import NUM_CLASSES, load_class_names
-from models.errors import GeneratorError
+from ganterp.models.base import CancelCheck, check_cancel
+from ganterp.models.classes import NUM_CLASSES, load_class_names
+from ganterp.models.errors import GeneratorError
 
 Z_DIM = 128
 """Length of a latent vector, as BigGAN's."""
@@ -494,7 +494,7 @@ class CppnGenerator:
             Output pixels, ``P = resolution**2``, written in place with values
             in [-1, 1].
         cancel : callable, optional
-            Asked before each tile; True raises :class:`~models.base.Cancelled`.
+            Asked before each tile; True raises :class:`~ganterp.models.base.Cancelled`.
         """
         h, half, size = self.width, self.width // 2, self._tile
         a, b = self._hidden_a, self._hidden_b

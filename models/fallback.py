@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F  # noqa: N812 (the usual name)
 
-from models.base import CancelCheck, Cancelled, Generator
+from ganterp.models.base import CancelCheck, Cancelled, Generator
 
 log = logging.getLogger("ganterp")
 
@@ -94,7 +94,7 @@ class FallbackGenerator:
         *,
         cancel: CancelCheck | None = None,
     ) -> torch.Tensor:
-        """Generate images with the current generator; see :class:`~models.base.Generator`.
+        """Generate images with the current generator; see :class:`~ganterp.models.base.Generator`.
 
         A cancelled call is not a failure: it counts towards no fallback.
         """

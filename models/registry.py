@@ -6,12 +6,12 @@ import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from models.base import Generator
-from models.biggan.catalog import MODELS, models_dir
-from models.biggan.generator import build_biggan
-from models.cppn import CppnGenerator
-from models.errors import GeneratorError
-from models.fallback import FallbackGenerator
+from ganterp.models.base import Generator
+from ganterp.models.biggan.catalog import MODELS, models_dir
+from ganterp.models.biggan.generator import build_biggan
+from ganterp.models.cppn import CppnGenerator
+from ganterp.models.errors import GeneratorError
+from ganterp.models.fallback import FallbackGenerator
 
 log = logging.getLogger("ganterp")
 
@@ -53,12 +53,12 @@ def make_generator(
         BigGAN model directory; by default the user cache.
     device, backend, precision : str
         BigGAN's device, engine and precision (see
-        :func:`models.biggan.generator.build_biggan`).
+        :func:`ganterp.models.biggan.generator.build_biggan`).
     batch : int
         Batch size of compiled BigGAN engines.
     fallback : bool
         Wrap a BigGAN generator so that repeated failures switch to a smaller
-        model, then cppn (:class:`models.fallback.FallbackGenerator`).
+        model, then cppn (:class:`ganterp.models.fallback.FallbackGenerator`).
     env : mapping, optional
         Environment for the model cache location.
     warn : callable, optional

@@ -25,6 +25,13 @@ from pathlib import Path
 import jackutil
 import pytest
 
+# The tests see the project as it is installed, ``ganterp.…``: the repository's
+# folders must not be importable by their bare names (``python -m pytest`` puts
+# the working folder on the path), or a module that asked for ``live`` would
+# pass here and fail for a user.
+_ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT]
+
 
 @dataclass(frozen=True)
 class JackServer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from live.display.window import HeadlessDisplay
+from ganterp.live.display.window import HeadlessDisplay
 
 
 class KeepFrames(HeadlessDisplay):

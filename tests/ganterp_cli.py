@@ -15,10 +15,10 @@ def run_ganterp(
     env: Mapping[str, str] | None = None,
     timeout: float = 300.0,
 ) -> subprocess.CompletedProcess:
-    """Run ``python -m live ARGS`` headless; ``env`` adds to (and overrides) the environment."""
+    """Run ``python -m ganterp.live ARGS`` headless; ``env`` adds to (and overrides) the environment."""
     base = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     return subprocess.run(
-        [sys.executable, "-m", "live", *args],
+        [sys.executable, "-m", "ganterp.live", *args],
         cwd=cwd,
         env={**base, **(env or {})},
         capture_output=True,

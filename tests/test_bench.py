@@ -20,7 +20,7 @@ def test_bench_runs_every_part_and_writes_json(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "live",
+            "ganterp.live",
             "bench",
             "--json",
             str(out),
@@ -72,7 +72,7 @@ def test_bench_runs_every_part_and_writes_json(tmp_path: Path) -> None:
 
 
 def test_bench_times_biggan_backends_against_plain_eager(tmp_path: Path) -> None:
-    from models.biggan.synthetic import write_tiny_model
+    from ganterp.models.biggan.synthetic import write_tiny_model
 
     weights = write_tiny_model(tmp_path / "biggan-deep-128", 128)
     out = tmp_path / "bench.json"
@@ -81,7 +81,7 @@ def test_bench_times_biggan_backends_against_plain_eager(tmp_path: Path) -> None
         [
             sys.executable,
             "-m",
-            "live",
+            "ganterp.live",
             "bench",
             "--only",
             "generator,show,render",
@@ -139,11 +139,20 @@ def test_bench_times_biggan_backends_against_plain_eager(tmp_path: Path) -> None
 
 
 def test_bench_inflections_compares_both_detectors(tmp_path: Path) -> None:
-    from live.bench.analysis import LOOKAHEADS_S
+    from ganterp.live.bench.analysis import LOOKAHEADS_S
 
     out = tmp_path / "bench.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "live", "bench", "--only", "inflections", "--json", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "ganterp.live",
+            "bench",
+            "--only",
+            "inflections",
+            "--json",
+            str(out),
+        ],
         cwd=tmp_path,
         env={**os.environ, "COLUMNS": "200"},
         capture_output=True,

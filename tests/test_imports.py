@@ -1,7 +1,8 @@
 """The import rules: layers point down, nothing loops, the CLI and the bench sit on top.
 
-Every module of ``live`` and ``models`` is parsed with :mod:`ast` (nothing is
-imported), and each of its imports of the project's own modules is checked.
+Every module of ``ganterp.live`` and ``ganterp.models`` (the folders ``live/``
+and ``models/``) is parsed with :mod:`ast` (nothing is imported), and each of
+its imports of the project's own modules is checked.
 """
 
 from __future__ import annotations
@@ -12,22 +13,26 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The folders of the import package ``ganterp``.
 PACKAGES = ("live", "models", "configs")
+
+#: Names the folders would have without the package: importing them is a mistake.
+BARE = frozenset(PACKAGES)
 
 #: Layers of ``live``, lowest first: a module may import its own layer and those below.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("core", ("live.core",)),
-    ("settings", ("live.settings",)),
-    ("audio", ("live.audio",)),
-    ("analysis", ("live.analysis",)),
-    ("trajectory", ("live.trajectory",)),
-    ("control", ("live.control",)),
-    ("display", ("live.display",)),
-    ("video", ("live.record",)),
-    ("offline", ("live.offline",)),
-    ("show", ("live.engine", "live.app")),
-    ("bench", ("live.bench",)),
-    ("cli", ("live.cli", "live.__main__")),
+    ("core", ("ganterp.live.core",)),
+    ("settings", ("ganterp.live.settings",)),
+    ("audio", ("ganterp.live.audio",)),
+    ("analysis", ("ganterp.live.analysis",)),
+    ("trajectory", ("ganterp.live.trajectory",)),
+    ("control", ("ganterp.live.control",)),
+    ("display", ("ganterp.live.display",)),
+    ("video", ("ganterp.live.video",)),
+    ("offline", ("ganterp.live.offline",)),
+    ("show", ("ganterp.live.show",)),
+    ("bench", ("ganterp.live.bench",)),
+    ("cli", ("ganterp.live.cli", "ganterp.live.__main__")),
 )
 
 #: Function-level imports of the project's own modules that are allowed, with why.
@@ -35,11 +40,11 @@ LAZY_ALLOWED: dict[tuple[str, str], str] = {}
 
 
 def module_name(path: Path) -> str:
-    """``live/audio/ring.py`` → ``live.audio.ring``; a package's ``__init__`` is the package."""
+    """``live/audio/ring.py`` → ``ganterp.live.audio.ring``; an ``__init__`` is its package."""
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
-    return ".".join(parts)
+    return ".".join(["ganterp", *parts])
 
 
 def _resolve(module: str, node: ast.ImportFrom) -> str:
@@ -67,7 +72,7 @@ def project_imports(path: Path) -> list[tuple[str, int, bool]]:
         else:
             continue
         for name in names:
-            if name.split(".")[0] in PACKAGES:
+            if name.split(".")[0] in BARE | {"ganterp"}:
                 found.append((name, node.lineno, id(node) in top_level))
     return found
 
@@ -86,7 +91,7 @@ MODULES = all_modules()
 
 
 def _owner(name: str, modules: dict[str, Path]) -> str:
-    """The module an import refers to (``from live.audio import ring`` → ``live.audio.ring``)."""
+    """The module an import names (``from ganterp.live.audio import ring`` → ``…audio.ring``)."""
     while name and name not in modules:
         name = name.rpartition(".")[0]
     return name
@@ -135,8 +140,19 @@ def find_cycle(edges: dict[str, set[str]]) -> list[str]:
 
 
 def test_every_live_module_has_a_layer() -> None:
-    loose = [m for m in MODULES if m.startswith("live.") and layer_of(m) is None]
+    loose = [m for m in MODULES if m.startswith("ganterp.live.") and layer_of(m) is None]
     assert not loose, f"modules outside every layer: {loose}"
+
+
+def test_the_project_is_imported_by_its_installed_name() -> None:
+    bare = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for folder in (*PACKAGES, "tests", "tools")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for name, line, _ in project_imports(path)
+        if name.split(".")[0] in BARE
+    ]
+    assert not bare, "use ganterp.…:\n" + "\n".join(bare)
 
 
 def test_no_import_loops() -> None:
@@ -163,9 +179,9 @@ def test_models_and_core_stand_alone() -> None:
     wrong = []
     for module, imported in graph().items():
         for other in imported:
-            if module.startswith("models") and not other.startswith("models"):
+            if module.startswith("ganterp.models") and not other.startswith("ganterp.models"):
                 wrong.append(f"{module} imports {other}")
-            if module.startswith("live.core") and not other.startswith("live.core"):
+            if module.startswith("ganterp.live.core") and not other.startswith("ganterp.live.core"):
                 wrong.append(f"{module} imports {other}")
     assert not wrong, "\n".join(wrong)
 
@@ -175,11 +191,13 @@ def test_only_the_entry_point_imports_the_cli_and_only_the_cli_the_bench() -> No
     for module, path in MODULES.items():
         for name, line, _ in project_imports(path):
             other = _owner(name, MODULES)
-            if other.startswith("live.cli") and not module.startswith(
-                ("live.cli", "live.__main__")
+            if other.startswith("ganterp.live.cli") and not module.startswith(
+                ("ganterp.live.cli", "ganterp.live.__main__")
             ):
                 wrong.append(f"{path.name}:{line} imports {other}")
-            if other.startswith("live.bench") and not module.startswith(("live.bench", "live.cli")):
+            if other.startswith("ganterp.live.bench") and not module.startswith(
+                ("ganterp.live.bench", "ganterp.live.cli")
+            ):
                 wrong.append(f"{path.name}:{line} imports {other}")
     assert not wrong, "\n".join(wrong)
 
@@ -189,9 +207,9 @@ def test_the_bench_command_is_on_top_of_the_bench_and_its_measures_at_the_bottom
     for module, path in MODULES.items():
         for name, line, _ in project_imports(path):
             other = _owner(name, MODULES)
-            if other == "live.bench.command" and not module.startswith("live.cli"):
+            if other == "ganterp.live.bench.command" and not module.startswith("ganterp.live.cli"):
                 wrong.append(f"{path.name}:{line} imports {other}")
-            if module == "live.bench.measure" and other.startswith("live.bench"):
+            if module == "ganterp.live.bench.measure" and other.startswith("ganterp.live.bench"):
                 wrong.append(f"{path.name}:{line} imports {other}")
     assert not wrong, "\n".join(wrong)
 

@@ -21,7 +21,7 @@ def test_headless_main_command_records_a_playable_mp4(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     # The README's command runs `ganterp live --input demo`; --seconds keeps the test short.
     proc = subprocess.run(
-        [sys.executable, "-m", "live", "live", "--input", "demo", "--seconds", "4"],
+        [sys.executable, "-m", "ganterp.live", "live", "--input", "demo", "--seconds", "4"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -57,7 +57,7 @@ def test_headless_main_command_records_a_playable_mp4(tmp_path: Path) -> None:
 def test_sigterm_ends_the_show_with_its_recording_finished(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "live", "live", "--input", "demo"],
+        [sys.executable, "-m", "ganterp.live", "live", "--input", "demo"],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,

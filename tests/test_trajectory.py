@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from live.analysis.features import AudioFeatures, Beat, Inflection, Onset
-from live.core.commands import (
+from ganterp.live.analysis.features import AudioFeatures, Beat, Inflection, Onset
+from ganterp.live.core.commands import (
     Freeze,
     JumpToCategory,
     NextCategory,
@@ -17,8 +17,8 @@ from live.core.commands import (
     ReseedZ,
     SetCategories,
 )
-from live.settings.schema import TrajectorySettings
-from live.trajectory import (
+from ganterp.live.settings.schema import TrajectorySettings
+from ganterp.live.trajectory import (
     MAX_SPEED,
     GenTarget,
     Trajectory,

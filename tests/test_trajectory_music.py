@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from live.analysis.analyzer import Analyzer
-from live.offline import musicality as m
-from live.offline.render import fit_batch
-from live.settings.layers import load_config
-from live.trajectory import GenTarget, Trajectory
-from models.registry import make_generator
+from ganterp.live.analysis.analyzer import Analyzer
+from ganterp.live.offline import musicality as m
+from ganterp.live.offline.render import fit_batch
+from ganterp.live.settings.layers import load_config
+from ganterp.live.trajectory import GenTarget, Trajectory
+from ganterp.models.registry import make_generator
 
 SR = 44100
 FPS = 30.0

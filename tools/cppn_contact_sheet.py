@@ -25,8 +25,8 @@ import torch
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models.classes import short_name
-from models.cppn import CppnGenerator
+from ganterp.models.classes import short_name
+from ganterp.models.cppn import CppnGenerator
 
 
 def truncated_z(count: int, truncation: float, rng: torch.Generator) -> torch.Tensor:

@@ -26,7 +26,7 @@ def layer_name(module: str) -> str:
     index = layer_of(module)
     if index is not None:
         return LAYERS[index][0]
-    return module.split(".")[0]
+    return module.split(".")[1]  # ganterp.models.… → models
 
 
 def layer_edges() -> Counter[tuple[str, str]]:

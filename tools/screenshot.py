@@ -44,7 +44,7 @@ def main() -> int:
             [
                 sys.executable,
                 "-m",
-                "live",
+                "ganterp.live",
                 "live",
                 "--input",
                 "demo",

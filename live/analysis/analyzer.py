@@ -8,7 +8,7 @@ it directly.
 Whatever the input's rate, everything is analysed at one rate,
 :data:`ANALYSIS_RATE` (44.1 kHz, the original GANterpretations' reference
 rate): the input is converted to it on the way in (a pass-through at 44.1 kHz,
-see :mod:`live.analysis.resample`), so that hops, windows and detector
+see :mod:`ganterp.live.analysis.resample`), so that hops, windows and detector
 geometry, and so what is found, do not depend on the file's or the device's
 rate. Times and frames stay on the input's clock: analysis position ``a``
 (analysis samples) is input frame ``a * sample_rate / ANALYSIS_RATE``, and the
@@ -32,17 +32,17 @@ from dataclasses import dataclass
 import aubio
 import numpy as np
 
-from live.analysis.features import AudioFeatures, Beat, Event, Inflection, Onset
-from live.analysis.inflection import (
+from ganterp.live.analysis.features import AudioFeatures, Beat, Event, Inflection, Onset
+from ganterp.live.analysis.inflection import (
     CurveTracker,
     InflectionScanner,
     PredictiveScanner,
     seconds_to_columns,
 )
-from live.analysis.resample import StreamResampler
-from live.analysis.spectral import SpectralChangeStream
-from live.analysis.spectrum import SpectrumStream
-from live.settings.schema import AnalysisSettings, InflectionSettings
+from ganterp.live.analysis.resample import StreamResampler
+from ganterp.live.analysis.spectral import SpectralChangeStream
+from ganterp.live.analysis.spectrum import SpectrumStream
+from ganterp.live.settings.schema import AnalysisSettings, InflectionSettings
 
 #: The one rate everything is analysed at, Hz (the original's reference rate: its
 #: 128-sample spectrogram hop is then the original's column).
@@ -109,7 +109,7 @@ def make_scanner(s: InflectionSettings, geometry: DetectorGeometry) -> Inflectio
     s : InflectionSettings
         ``s.detector`` chooses the scanner: ``"seed"`` (:class:`InflectionScanner`,
         the original's test on the look-ahead's mean) or ``"predictive"``
-        (:class:`~live.analysis.inflection.PredictiveScanner`, the same test on the
+        (:class:`~ganterp.live.analysis.inflection.PredictiveScanner`, the same test on the
         whole window's mean predicted from the look-ahead); thresholds and mode.
     geometry : DetectorGeometry
         The windows in columns.
@@ -118,7 +118,7 @@ def make_scanner(s: InflectionSettings, geometry: DetectorGeometry) -> Inflectio
     -------
     InflectionScanner
         A scanner fed curve values with ``push``; both kinds return the
-        inflections decided as :class:`~live.analysis.inflection.Inflection`.
+        inflections decided as :class:`~ganterp.live.analysis.inflection.Inflection`.
 
     Raises
     ------

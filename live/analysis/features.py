@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from live.analysis.inflection import Inflection
+from ganterp.live.analysis.inflection import Inflection
 
 __all__ = ["AudioFeatures", "Beat", "Event", "Inflection", "Onset"]
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from live.analysis.spectral import power_spectrogram, spectral_change
+from ganterp.live.analysis.spectral import power_spectrogram, spectral_change
 
 _sum = np.add.reduce
 
@@ -525,7 +525,7 @@ class CurveTracker:
         Parameters
         ----------
         change : np.ndarray, shape (k,)
-            Raw (unnormalised) values from :class:`~live.analysis.spectral.SpectralChangeStream`.
+            Raw (unnormalised) values from :class:`~ganterp.live.analysis.spectral.SpectralChangeStream`.
 
         Returns
         -------

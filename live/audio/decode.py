@@ -6,7 +6,7 @@ whole file unless :func:`read_all` is asked for it.
 
 Broken files
 ------------
-Every problem a user can cause is an :class:`~live.core.errors.AudioFileError` with
+Every problem a user can cause is an :class:`~ganterp.live.core.errors.AudioFileError` with
 a one-line message that names the file: missing, a directory, empty (0 bytes),
 unreadable, an unsupported extension (the message lists the supported ones),
 not audio at all (text, an image, a container with no audio stream), no audio
@@ -27,8 +27,8 @@ Truncation is found in two stages:
   opened at all.
 * When hit, while decoding: a decoder error mid-stream, or a stream that ends
   more than a small tolerance (0.2 s + 0.2 %) before its declared length,
-  raises :class:`~live.core.errors.AudioFileError` at that point, after the audio
-  before it has been delivered. :class:`~live.audio.file_source.FileSource` then
+  raises :class:`~ganterp.live.core.errors.AudioFileError` at that point, after the audio
+  before it has been delivered. :class:`~ganterp.live.audio.file_source.FileSource` then
   logs it once and plays what there was.
 
 An Ogg file cut exactly at a page boundary, or an MP3 without a VBR header,
@@ -69,7 +69,7 @@ from typing import Any, BinaryIO
 import av
 import numpy as np
 
-from live.core.errors import AudioFileError, one_line
+from ganterp.live.core.errors import AudioFileError, one_line
 
 log = logging.getLogger(__name__)
 

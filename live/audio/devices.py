@@ -3,7 +3,7 @@
 ``sounddevice`` is imported on first use, so code that only decodes files does
 not need the PortAudio library. Every failure a user can cause (no PortAudio, no
 devices, no match, an ambiguous name) is a one-line
-:class:`~live.core.errors.AudioInputError` that lists what is available.
+:class:`~ganterp.live.core.errors.AudioInputError` that lists what is available.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Literal
 
-from live.core.errors import AudioInputError, one_line
+from ganterp.live.core.errors import AudioInputError, one_line
 
 DeviceKind = Literal["input", "output", "all"]
 

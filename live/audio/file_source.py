@@ -10,13 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from live.audio.decode import check_file, decoder_for
-from live.audio.devices import DeviceInfo
-from live.audio.portaudio import PortAudioBackend, stream_active
-from live.audio.ring import AudioRing
-from live.audio.source import SourceState, SourceStatus, StreamLike
-from live.core.clock import Clock
-from live.core.errors import AudioFileError, AudioInputError
+from ganterp.live.audio.decode import check_file, decoder_for
+from ganterp.live.audio.devices import DeviceInfo
+from ganterp.live.audio.portaudio import PortAudioBackend, stream_active
+from ganterp.live.audio.ring import AudioRing
+from ganterp.live.audio.source import SourceState, SourceStatus, StreamLike
+from ganterp.live.core.clock import Clock
+from ganterp.live.core.errors import AudioFileError, AudioInputError
 
 log = logging.getLogger(__name__)
 

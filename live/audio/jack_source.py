@@ -3,9 +3,9 @@
 :class:`JackSource` talks to JACK through the JACK-Client package (``import
 jack``, an optional dependency: ``pip install 'ganterp[jack]'``), not through
 PortAudio, which cannot reconnect to JACK within a process (see
-:mod:`live.audio.mic`). It registers input ports ``in_1 .. in_N``, connects
+:mod:`ganterp.live.audio.mic`). It registers input ports ``in_1 .. in_N``, connects
 them to the output ports a pattern names, and copies each process cycle into
-its :class:`~live.audio.ring.AudioRing`.
+its :class:`~ganterp.live.audio.ring.AudioRing`.
 
 When the JACK server goes away (stopped, killed, crashed, or our client thrown
 out of the graph), JACK calls the shutdown callback: the state turns ``lost``,
@@ -62,12 +62,12 @@ from typing import Any
 
 import numpy as np
 
-from live.audio.devices import _MAX_LISTED
-from live.audio.live_input import LiveInput, SilenceFeed, run_bounded
-from live.audio.ring import AudioRing
-from live.audio.source import SourceState
-from live.core.clock import Clock
-from live.core.errors import AudioInputError, one_line
+from ganterp.live.audio.devices import _MAX_LISTED
+from ganterp.live.audio.live_input import LiveInput, SilenceFeed, run_bounded
+from ganterp.live.audio.ring import AudioRing
+from ganterp.live.audio.source import SourceState
+from ganterp.live.core.clock import Clock
+from ganterp.live.core.errors import AudioInputError, one_line
 
 log = logging.getLogger(__name__)
 _libjack_log = logging.getLogger(__name__ + ".libjack")

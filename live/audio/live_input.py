@@ -6,9 +6,9 @@ import logging
 import threading
 from collections.abc import Callable
 
-from live.audio.ring import AudioRing
-from live.audio.source import SourceState, SourceStatus
-from live.core.errors import one_line
+from ganterp.live.audio.ring import AudioRing
+from ganterp.live.audio.source import SourceState, SourceStatus
+from ganterp.live.core.errors import one_line
 
 log = logging.getLogger(__name__)
 

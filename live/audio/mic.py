@@ -9,13 +9,13 @@ from typing import Any
 
 import numpy as np
 
-from live.audio.devices import DeviceInfo
-from live.audio.live_input import LiveInput, SilenceFeed
-from live.audio.portaudio import PortAudioBackend, stream_active
-from live.audio.ring import AudioRing
-from live.audio.source import SourceState, StreamLike
-from live.core.clock import Clock
-from live.core.errors import AudioInputError
+from ganterp.live.audio.devices import DeviceInfo
+from ganterp.live.audio.live_input import LiveInput, SilenceFeed
+from ganterp.live.audio.portaudio import PortAudioBackend, stream_active
+from ganterp.live.audio.ring import AudioRing
+from ganterp.live.audio.source import SourceState, StreamLike
+from ganterp.live.core.clock import Clock
+from ganterp.live.core.errors import AudioInputError
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class MicSource(LiveInput):
     ----------
     device : DeviceInfo, str, int or None
         The input device (None: the default input); see
-        :func:`~live.audio.devices.resolve_device`.
+        :func:`~ganterp.live.audio.devices.resolve_device`.
     clock : Clock
         Time stamps for the ring, and the watchdog's sense of time.
     channels : sequence of int, optional

@@ -27,7 +27,7 @@ the other host APIs (ALSA: a USB interface unplugged and plugged back)
 :class:`MicSource` closes the dead stream, re-initialises PortAudio (only when no
 other stream opened here is still open, since ``Pa_Terminate`` closes every
 stream of the process), finds the device again by name and reopens it.
-For JACK rigs, :class:`~live.audio.jack_source.JackSource` (``--input jack``)
+For JACK rigs, :class:`~ganterp.live.audio.jack_source.JackSource` (``--input jack``)
 is a JACK client of its own that does reconnect after a server restart.
 """
 
@@ -40,10 +40,16 @@ import threading
 from collections.abc import Callable
 from typing import Literal
 
-from live.audio.devices import DeviceInfo, DeviceKind, list_devices, portaudio, resolve_device
-from live.audio.live_input import run_bounded
-from live.audio.source import StreamLike
-from live.core.errors import AudioInputError, one_line
+from ganterp.live.audio.devices import (
+    DeviceInfo,
+    DeviceKind,
+    list_devices,
+    portaudio,
+    resolve_device,
+)
+from ganterp.live.audio.live_input import run_bounded
+from ganterp.live.audio.source import StreamLike
+from ganterp.live.core.errors import AudioInputError, one_line
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +99,7 @@ class PortAudioBackend:
     """
 
     def resolve(self, spec: str | int | DeviceInfo | None, kind: DeviceKind) -> DeviceInfo:
-        """Find a device, as :func:`~live.audio.devices.resolve_device` does."""
+        """Find a device, as :func:`~ganterp.live.audio.devices.resolve_device` does."""
         if isinstance(spec, DeviceInfo):
             try:
                 return resolve_device(spec, kind)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from live.audio.ring import AudioRing
+from ganterp.live.audio.ring import AudioRing
 
 SourceState = Literal["starting", "running", "lost", "ended", "stopped"]
 

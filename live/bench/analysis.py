@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from live.analysis.analyzer import Analyzer
-from live.analysis.features import Inflection
-from live.analysis.inflection import seed_curve, seed_inflections
-from live.bench.measure import stats
-from live.settings.schema import AnalysisSettings, InflectionSettings
+from ganterp.live.analysis.analyzer import Analyzer
+from ganterp.live.analysis.features import Inflection
+from ganterp.live.analysis.inflection import seed_curve, seed_inflections
+from ganterp.live.bench.measure import stats
+from ganterp.live.settings.schema import AnalysisSettings, InflectionSettings
 
 #: Look-aheads compared against the original (seconds). The first is the original's: the
 #: seed detector there is the reference row; both detectors run at the others.

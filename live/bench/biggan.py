@@ -21,13 +21,13 @@ from typing import Any
 
 import torch
 
-from live.bench.measure import peak_rss_mb, stats
-from models.biggan.accuracy import probe_inputs
-from models.biggan.catalog import model_spec
-from models.biggan.generator import build_biggan, find_model_dir, pick_device
-from models.biggan.loading import load_biggan
-from models.biggan.synthetic import tiny_config, write_tiny_model
-from models.errors import WeightsMissingError
+from ganterp.live.bench.measure import peak_rss_mb, stats
+from ganterp.models.biggan.accuracy import probe_inputs
+from ganterp.models.biggan.catalog import model_spec
+from ganterp.models.biggan.generator import build_biggan, find_model_dir, pick_device
+from ganterp.models.biggan.loading import load_biggan
+from ganterp.models.biggan.synthetic import tiny_config, write_tiny_model
+from ganterp.models.errors import WeightsMissingError
 
 _TRUNCATION = 0.4
 

@@ -13,20 +13,20 @@ from typing import Any
 
 import numpy as np
 
-from live.app import demo_track
-from live.audio.decode import read_all
-from live.bench.analysis import bench_analysis, bench_inflections
-from live.bench.biggan import bench_biggan, resolve_bench_weights
-from live.bench.generator import bench_generator
-from live.bench.measure import peak_rss_mb
-from live.bench.music import bench_music, load_recording, plot_music
-from live.bench.osc import bench_osc_flood, bench_osc_latency
-from live.bench.render import bench_renders
-from live.bench.report import inflections_table, music_table, summary_table
-from live.bench.show import bench_display_capacity, bench_latency, bench_show
-from live.settings.layers import load_config
-from live.settings.schema import Config
-from models.registry import make_generator
+from ganterp.live.audio.decode import read_all
+from ganterp.live.bench.analysis import bench_analysis, bench_inflections
+from ganterp.live.bench.biggan import bench_biggan, resolve_bench_weights
+from ganterp.live.bench.generator import bench_generator
+from ganterp.live.bench.measure import peak_rss_mb
+from ganterp.live.bench.music import bench_music, load_recording, plot_music
+from ganterp.live.bench.osc import bench_osc_flood, bench_osc_latency
+from ganterp.live.bench.render import bench_renders
+from ganterp.live.bench.report import inflections_table, music_table, summary_table
+from ganterp.live.bench.show import bench_display_capacity, bench_latency, bench_show
+from ganterp.live.settings.layers import load_config
+from ganterp.live.settings.schema import Config
+from ganterp.live.show.build import demo_track
+from ganterp.models.registry import make_generator
 
 
 def add_bench_arguments(p: argparse.ArgumentParser) -> None:

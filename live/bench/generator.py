@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from live.bench.measure import stats
-from models.registry import make_generator
+from ganterp.live.bench.measure import stats
+from ganterp.models.registry import make_generator
 
 
 def bench_generator(

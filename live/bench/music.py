@@ -3,8 +3,8 @@
 Each recording is painted twice on the same generator, size and frame rate:
 through the show's own analysis and trajectory (the ``--analysis live`` path of
 ``ganterp render``), and through deep-music-visualizer's published mapping
-(:mod:`live.offline.dmv`). Both pictures are scored with the measures of
-:mod:`live.offline.musicality` against the same sound.
+(:mod:`ganterp.live.offline.dmv`). Both pictures are scored with the measures of
+:mod:`ganterp.live.offline.musicality` against the same sound.
 """
 
 from __future__ import annotations
@@ -19,17 +19,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from live.analysis.analyzer import Analyzer
-from live.analysis.features import Beat
-from live.analysis.inflection import seed_curve, seed_inflections
-from live.audio.decode import read_all
-from live.offline import musicality as m
-from live.offline.analysis import SEED_HOP
-from live.offline.dmv import dmv_frames
-from live.offline.render import fit_batch, live_frames
-from live.settings.schema import Config
-from live.trajectory import category_bank
-from models.base import Generator
+from ganterp.live.analysis.analyzer import Analyzer
+from ganterp.live.analysis.features import Beat
+from ganterp.live.analysis.inflection import seed_curve, seed_inflections
+from ganterp.live.audio.decode import read_all
+from ganterp.live.offline import musicality as m
+from ganterp.live.offline.dmv import dmv_frames
+from ganterp.live.offline.file_analysis import SEED_HOP
+from ganterp.live.offline.render import fit_batch, live_frames
+from ganterp.live.settings.schema import Config
+from ganterp.live.trajectory import category_bank
+from ganterp.models.base import Generator
 
 #: The offline scan's threshold the section response is measured against.
 SECTION_THRESHOLD = 0.01

@@ -21,10 +21,10 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from live.bench.measure import rss_mb, stats
-from live.bench.show import run_show
-from live.control.osc import OscIn, osc_message
-from live.settings.schema import Config
+from ganterp.live.bench.measure import rss_mb, stats
+from ganterp.live.bench.show import run_show
+from ganterp.live.control.osc import OscIn, osc_message
+from ganterp.live.settings.schema import Config
 
 
 def _free_port() -> int:

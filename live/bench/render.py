@@ -19,9 +19,9 @@ import av
 import numpy as np
 import torch
 
-from live.app import demo_track
-from live.audio.decode import read_all
-from live.bench.biggan import bench_plain_eager, resolve_bench_weights
+from ganterp.live.audio.decode import read_all
+from ganterp.live.bench.biggan import bench_plain_eager, resolve_bench_weights
+from ganterp.live.show.build import demo_track
 
 #: Audio samples per frame in the original (one BigGAN call per spectrogram column).
 ORIGINAL_HOP = 128
@@ -88,7 +88,7 @@ def run_render(track: Path, generator: str, *, weights: str, extra: list[str]) -
         cmd = [
             sys.executable,
             "-m",
-            "live",
+            "ganterp.live",
             "render",
             str(track),
             "-o",

@@ -17,13 +17,14 @@ from typing import Any
 import av
 import numpy as np
 
-from live.analysis.features import Onset
-from live.app import build_show, display_available
-from live.bench.measure import peak_rss_mb, stats
-from live.core.clock import MonotonicClock
-from live.display.window import PygameWindow, parse_size
-from live.engine.show import Show, ShowReport
-from live.settings.schema import Config
+from ganterp.live.analysis.features import Onset
+from ganterp.live.bench.measure import peak_rss_mb, stats
+from ganterp.live.core.clock import MonotonicClock
+from ganterp.live.display.window import PygameWindow, parse_size
+from ganterp.live.settings.schema import Config
+from ganterp.live.show.build import build_show, display_available
+from ganterp.live.show.report import ShowReport
+from ganterp.live.show.show import Show
 
 
 def _display(size: tuple[int, int]) -> tuple[PygameWindow, str]:

@@ -6,15 +6,15 @@ import argparse
 import json
 from pathlib import Path
 
-from live.audio.channels import CHANNELS
-from live.audio.decode import probe
-from live.cli.args import category_list, load_from_args
-from live.core.errors import ConfigError
-from live.core.paths import check_output_path
-from live.offline.analysis import analyze_file
-from live.offline.plot import plot_analysis
-from models.classes import load_class_names, parse_categories
-from models.errors import GeneratorError
+from ganterp.live.audio.channels import CHANNELS
+from ganterp.live.audio.decode import probe
+from ganterp.live.cli.args import category_list, load_from_args
+from ganterp.live.core.errors import ConfigError
+from ganterp.live.core.paths import check_output_path
+from ganterp.live.offline.file_analysis import analyze_file
+from ganterp.live.offline.plot import plot_analysis
+from ganterp.models.classes import load_class_names, parse_categories
+from ganterp.models.errors import GeneratorError
 
 
 def add_analyze_arguments(p: argparse.ArgumentParser) -> None:

@@ -8,8 +8,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
-from live.settings.layers import load_config, parse_assignment
-from live.settings.schema import Config, did_you_mean
+from ganterp.live.settings.layers import load_config, parse_assignment
+from ganterp.live.settings.schema import Config, did_you_mean
 
 
 def csv_ints(text: str) -> list[int]:

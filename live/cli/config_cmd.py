@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from live.cli.args import load_from_args
-from live.settings.files import render_toml
+from ganterp.live.cli.args import load_from_args
+from ganterp.live.settings.files import render_toml
 
 
 def cmd_config(args: argparse.Namespace) -> int:

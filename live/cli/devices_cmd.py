@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from live.audio.devices import format_device_table, list_devices
-from live.control.midi import midi_backend
-from live.core.errors import GanterpError
+from ganterp.live.audio.devices import format_device_table, list_devices
+from ganterp.live.control.midi import midi_backend
+from ganterp.live.core.errors import GanterpError
 
 
 def cmd_devices(args: argparse.Namespace) -> int:

@@ -7,10 +7,10 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from live.app import build_show, default_recording_path, display_available
-from live.cli.args import add_picture_arguments, csv_ints, load_from_args
-from live.core.clock import MonotonicClock
-from live.engine.show import ShowReport
+from ganterp.live.cli.args import add_picture_arguments, csv_ints, load_from_args
+from ganterp.live.core.clock import MonotonicClock
+from ganterp.live.show.build import build_show, default_recording_path, display_available
+from ganterp.live.show.report import ShowReport
 
 
 def add_live_arguments(p: argparse.ArgumentParser) -> None:

@@ -9,16 +9,21 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from live.bench.command import add_bench_arguments, cmd_bench
-from live.cli.analyze_cmd import add_analyze_arguments, cmd_analyze
-from live.cli.args import Parser, add_picture_arguments, add_settings_arguments, package_version
-from live.cli.config_cmd import cmd_config
-from live.cli.devices_cmd import cmd_devices
-from live.cli.live_cmd import add_live_arguments, cmd_live
-from live.cli.models_cmd import add_models_arguments, cmd_models
-from live.cli.render_cmd import add_render_arguments, cmd_render
-from live.core.errors import GanterpError
-from models.errors import GeneratorError
+from ganterp.live.bench.command import add_bench_arguments, cmd_bench
+from ganterp.live.cli.analyze_cmd import add_analyze_arguments, cmd_analyze
+from ganterp.live.cli.args import (
+    Parser,
+    add_picture_arguments,
+    add_settings_arguments,
+    package_version,
+)
+from ganterp.live.cli.config_cmd import cmd_config
+from ganterp.live.cli.devices_cmd import cmd_devices
+from ganterp.live.cli.live_cmd import add_live_arguments, cmd_live
+from ganterp.live.cli.models_cmd import add_models_arguments, cmd_models
+from ganterp.live.cli.render_cmd import add_render_arguments, cmd_render
+from ganterp.live.core.errors import GanterpError
+from ganterp.models.errors import GeneratorError
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,9 +10,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from models.biggan.catalog import MODELS, MODELS_ENV, models_dir, weights_file
-from models.biggan.fetch import fetch_model, verify_manifest
-from models.biggan.loading import load_biggan
+from ganterp.models.biggan.catalog import MODELS, MODELS_ENV, models_dir, weights_file
+from ganterp.models.biggan.fetch import fetch_model, verify_manifest
+from ganterp.models.biggan.loading import load_biggan
 
 
 def add_models_arguments(p: argparse.ArgumentParser) -> None:

@@ -19,14 +19,14 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from live.app import make_show_generator, resolve_categories
-from live.audio.channels import CHANNELS
-from live.audio.decode import probe
-from live.cli.args import load_from_args, overrides_from_args
-from live.core.errors import ConfigError
-from live.core.paths import check_output_path, partial_path
-from live.display.window import parse_size
-from live.offline.render import render_file
+from ganterp.live.audio.channels import CHANNELS
+from ganterp.live.audio.decode import probe
+from ganterp.live.cli.args import load_from_args, overrides_from_args
+from ganterp.live.core.errors import ConfigError
+from ganterp.live.core.paths import check_output_path, partial_path
+from ganterp.live.display.window import parse_size
+from ganterp.live.offline.render import render_file
+from ganterp.live.show.build import make_show_generator, resolve_categories
 
 ORIGINAL_FLAGS = (
     "wav_path",

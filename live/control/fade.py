@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from live.settings.schema import SECTIONS, Config, section_fields
+from ganterp.live.settings.schema import SECTIONS, Config, section_fields
 
 
 def blend_configs(a: Config, b: Config, alpha: float) -> Config:

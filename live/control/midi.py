@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from live.core.commands import (
+from ganterp.live.core.commands import (
     Blackout,
     Command,
     Freeze,
@@ -46,12 +46,12 @@ from live.core.commands import (
     ShowHud,
     TapTempo,
 )
-from live.core.errors import ConfigError, one_line
-from live.core.stderr import quiet_native_stderr
-from live.settings.files import read_toml
-from live.settings.schema import SECTIONS, section_fields
-from models.classes import parse_categories
-from models.errors import GeneratorError
+from ganterp.live.core.errors import ConfigError, one_line
+from ganterp.live.core.stderr import quiet_native_stderr
+from ganterp.live.settings.files import read_toml
+from ganterp.live.settings.schema import SECTIONS, section_fields
+from ganterp.models.classes import parse_categories
+from ganterp.models.errors import GeneratorError
 
 log = logging.getLogger("ganterp.midi")
 

@@ -2,7 +2,7 @@
 
 :class:`OscIn` reads datagrams on its own thread, checks the sender against the
 allow-list, parses them with python-osc and turns each message into a Command
-through the address table (:mod:`live.control.osc_map`); the show applies
+through the address table (:mod:`ganterp.live.control.osc_map`); the show applies
 commands in one place. Anything wrong — garbage bytes, an unknown address, a
 wrong type, count or range, a refused sender — is one rate-limited log line
 and a counter, never an exception in any thread and never a change of state.
@@ -24,12 +24,12 @@ from typing import Any
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket, ParseError
 
-from live.analysis.features import Beat, Onset
-from live.analysis.inflection import Inflection
-from live.control.osc_map import STATUS, OscArgError, osc_addresses
-from live.core.errors import ConfigError
-from live.core.service import Service
-from live.core.stats import LogOnce
+from ganterp.live.analysis.features import Beat, Onset
+from ganterp.live.analysis.inflection import Inflection
+from ganterp.live.control.osc_map import STATUS, OscArgError, osc_addresses
+from ganterp.live.core.errors import ConfigError
+from ganterp.live.core.service import Service
+from ganterp.live.core.stats import LogOnce
 
 log = logging.getLogger("ganterp.osc")
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from live.core.commands import (
+from ganterp.live.core.commands import (
     Blackout,
     Command,
     Freeze,
@@ -35,9 +35,9 @@ from live.core.commands import (
     ShowHud,
     TapTempo,
 )
-from live.settings.schema import SECTIONS, Config, SettingError, coerce, section_fields
-from models.classes import parse_categories
-from models.errors import GeneratorError
+from ganterp.live.settings.schema import SECTIONS, Config, SettingError, coerce, section_fields
+from ganterp.models.classes import parse_categories
+from ganterp.models.errors import GeneratorError
 
 PREFIX = "/ganterp"
 STATUS = f"{PREFIX}/status"

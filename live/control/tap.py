@@ -6,7 +6,7 @@ import dataclasses
 import statistics
 from collections.abc import Sequence
 
-from live.analysis.features import AudioFeatures, Beat, Event
+from ganterp.live.analysis.features import AudioFeatures, Beat, Event
 
 
 class TapClock:

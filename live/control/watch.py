@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from live.core.commands import LoadPreset
-from live.core.service import Service
+from ganterp.live.core.commands import LoadPreset
+from ganterp.live.core.service import Service
 
 
 def file_stamp(path: Path) -> tuple[int, int] | None:

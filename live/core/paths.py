@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from live.core.errors import ConfigError
+from ganterp.live.core.errors import ConfigError
 
 
 def check_output_path(path: Path, what: str) -> Path:

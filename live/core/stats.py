@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 
-from live.core.clock import Clock
+from ganterp.live.core.clock import Clock
 
 
 class RateMeter:

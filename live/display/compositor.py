@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from live.display.effects import PostEffects
+from ganterp.live.display.effects import PostEffects
 
 #: Longest cross-fade, seconds: a slow generator is not hidden beyond this.
 MAX_FADE_S = 0.5
@@ -29,7 +29,7 @@ class Keyframe:
     image : np.ndarray, shape (H, W, 3), uint8
         The picture.
     target : Any
-        The generator inputs it was made from (a :class:`live.trajectory.GenTarget`).
+        The generator inputs it was made from (a :class:`ganterp.live.trajectory.GenTarget`).
     ready_s : float
         Clock time at which it was ready, seconds.
     generate_ms : float

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from live.core.commands import (
+from ganterp.live.core.commands import (
     Command,
     Freeze,
     LoadPresetSlot,
@@ -23,9 +23,9 @@ from live.core.commands import (
     ReseedZ,
     TapTempo,
 )
-from live.core.errors import DisplayError
-from live.core.stderr import quiet_native_stderr
-from live.display.hud import HudModel, HudPainter
+from ganterp.live.core.errors import DisplayError
+from ganterp.live.core.stderr import quiet_native_stderr
+from ganterp.live.display.hud import HudModel, HudPainter
 
 
 @dataclass(frozen=True)

@@ -89,8 +89,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from live.audio.channels import to_mono
-from live.trajectory import truncated_normal
+from ganterp.live.audio.channels import to_mono
+from ganterp.live.trajectory import truncated_normal
 
 N_PITCHES = 12
 """Pitch classes, C = 0 … B = 11; each drives one ImageNet class."""

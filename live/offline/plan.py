@@ -20,7 +20,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from live.trajectory import GenTarget, truncated_normal
+from ganterp.live.trajectory import GenTarget, truncated_normal
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from live.offline.analysis import FileAnalysis
+from ganterp.live.offline.file_analysis import FileAnalysis
 
 
 def plot_analysis(result: FileAnalysis, path: Path, *, title: str = "") -> None:
@@ -15,7 +15,7 @@ def plot_analysis(result: FileAnalysis, path: Path, *, title: str = "") -> None:
     Parameters
     ----------
     result : FileAnalysis
-        What :func:`live.offline.analysis.analyze_file` found.
+        What :func:`ganterp.live.offline.file_analysis.analyze_file` found.
     path : Path
         Where to write the PNG.
     title : str

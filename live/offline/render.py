@@ -19,23 +19,23 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812 (the usual name)
 
-from live.analysis.analyzer import Analyzer
-from live.analysis.inflection import (
+from ganterp.live.analysis.analyzer import Analyzer
+from ganterp.live.analysis.inflection import (
     SEED_SMOOTHING,
     Inflection,
     running_mean_prepended,
     seed_inflections,
 )
-from live.analysis.spectral import SpectralChangeStream
-from live.audio.channels import to_mono
-from live.audio.decode import AudioDecoder
-from live.core.errors import AudioFileError
-from live.offline.analysis import SEED_HOP, SEED_NFFT
-from live.offline.plan import FrameInputs, from_target, seed_frames
-from live.offline.writer import VideoWriter
-from live.settings.schema import Config
-from live.trajectory import Trajectory, category_bank
-from models.base import Generator
+from ganterp.live.analysis.spectral import SpectralChangeStream
+from ganterp.live.audio.channels import to_mono
+from ganterp.live.audio.decode import AudioDecoder
+from ganterp.live.core.errors import AudioFileError
+from ganterp.live.offline.file_analysis import SEED_HOP, SEED_NFFT
+from ganterp.live.offline.plan import FrameInputs, from_target, seed_frames
+from ganterp.live.offline.writer import VideoWriter
+from ganterp.live.settings.schema import Config
+from ganterp.live.trajectory import Trajectory, category_bank
+from ganterp.models.base import Generator
 
 _BLOCK = 8192
 

@@ -8,8 +8,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from live.core.errors import ConfigError
-from live.settings.schema import (
+from ganterp.live.core.errors import ConfigError
+from ganterp.live.settings.schema import (
     SECTIONS,
     Config,
     number_text,
@@ -24,7 +24,7 @@ else:  # pragma: no cover
 
 def configs_dir() -> Path:
     """Return the directory holding ``default.toml`` and ``presets/``."""
-    return Path(str(resources.files("configs")))
+    return Path(str(resources.files("ganterp.configs")))
 
 
 def read_toml(path: Path) -> dict[str, Any]:

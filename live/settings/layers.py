@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from live.core.errors import ConfigError
-from live.settings.schema import (
+from ganterp.live.core.errors import ConfigError
+from ganterp.live.settings.schema import (
     SECTIONS,
     Config,
     build,
@@ -25,8 +25,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from live.settings.files import configs_dir, read_toml
-from live.settings.presets import find_preset, preset_dirs
+from ganterp.live.settings.files import configs_dir, read_toml
+from ganterp.live.settings.presets import find_preset, preset_dirs
 
 
 def merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,8 +7,8 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from live.core.errors import ConfigError
-from live.settings.schema import (
+from ganterp.live.core.errors import ConfigError
+from ganterp.live.settings.schema import (
     SECTIONS,
     Config,
     did_you_mean,
@@ -20,7 +20,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     pass
 
-from live.settings.files import configs_dir, toml_value
+from ganterp.live.settings.files import configs_dir, toml_value
 
 PRESETS_ENV = "GANTERP_PRESETS"
 """Environment variable that moves the user's preset directory."""

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from live.core.errors import ConfigError
+from ganterp.live.core.errors import ConfigError
 
 
 def setting(

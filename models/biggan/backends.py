@@ -1,4 +1,4 @@
-"""Execution backends for :class:`~models.biggan.inference.InferenceBigGAN`: one call, three engines.
+"""Execution backends for :class:`~ganterp.models.biggan.inference.InferenceBigGAN`: one call, three engines.
 
 * ``eager``: the module as it is (any batch size).
 * ``compile``: ``torch.compile`` for a fixed batch size; on CUDA captured in
@@ -25,10 +25,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from models.base import CancelCheck
-from models.biggan.engines import EngineCache
-from models.biggan.inference import InferenceBigGAN
-from models.errors import GeneratorError
+from ganterp.models.base import CancelCheck
+from ganterp.models.biggan.engines import EngineCache
+from ganterp.models.biggan.inference import InferenceBigGAN
+from ganterp.models.errors import GeneratorError
 
 BACKENDS = ("eager", "compile", "tensorrt")
 """Backends that can be asked for by name (``auto`` chooses among them)."""

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.errors import GeneratorError
+from ganterp.models.errors import GeneratorError
 
 CONFIG_NAME = "config.json"
 """Name of a model directory's configuration file."""

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from models.biggan.catalog import MANIFEST_NAME, ModelSpec
-from models.errors import GeneratorError
+from ganterp.models.biggan.catalog import MANIFEST_NAME, ModelSpec
+from ganterp.models.errors import GeneratorError
 
 if TYPE_CHECKING:
     import requests

@@ -11,7 +11,7 @@ then picks a backend and precision:
 * ``auto`` on a CPU: the fastest of eager bf16 and eager fp32, timed here.
 
 Every reduced-precision candidate is compared with fp32 eager on fixed inputs;
-``auto`` never takes one under :data:`~models.biggan.accuracy.MIN_PSNR_DB`.
+``auto`` never takes one under :data:`~ganterp.models.biggan.accuracy.MIN_PSNR_DB`.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from pathlib import Path
 
 import torch
 
-from models.base import CancelCheck, check_cancel
-from models.biggan.accuracy import MIN_PSNR_DB, Accuracy, compare, probe_inputs
-from models.biggan.backends import (
+from ganterp.models.base import CancelCheck, check_cancel
+from ganterp.models.biggan.accuracy import MIN_PSNR_DB, Accuracy, compare, probe_inputs
+from ganterp.models.biggan.backends import (
     PRECISIONS,
     Runner,
     compile_runner,
@@ -36,12 +36,18 @@ from models.biggan.backends import (
     tensorrt_runner,
     tensorrt_version,
 )
-from models.biggan.catalog import CONFIG_NAME, ModelSpec, model_spec, models_dir, weights_file
-from models.biggan.engines import EngineCache, weights_fingerprint
-from models.biggan.inference import InferenceBigGAN
-from models.biggan.loading import load_biggan
-from models.classes import load_class_names
-from models.errors import GeneratorError, WeightsMissingError
+from ganterp.models.biggan.catalog import (
+    CONFIG_NAME,
+    ModelSpec,
+    model_spec,
+    models_dir,
+    weights_file,
+)
+from ganterp.models.biggan.engines import EngineCache, weights_fingerprint
+from ganterp.models.biggan.inference import InferenceBigGAN
+from ganterp.models.biggan.loading import load_biggan
+from ganterp.models.classes import load_class_names
+from ganterp.models.errors import GeneratorError, WeightsMissingError
 
 log = logging.getLogger("ganterp")
 
@@ -88,7 +94,7 @@ class Choice:
 
 @dataclass
 class BigGANGenerator:
-    """A BigGAN-deep model behind the :class:`~models.base.Generator` call.
+    """A BigGAN-deep model behind the :class:`~ganterp.models.base.Generator` call.
 
     Attributes
     ----------
@@ -142,7 +148,7 @@ class BigGANGenerator:
         *,
         cancel: CancelCheck | None = None,
     ) -> torch.Tensor:
-        """Generate images; see :meth:`models.base.Generator.__call__`.
+        """Generate images; see :meth:`ganterp.models.base.Generator.__call__`.
 
         Batches of any size are split into the engine's batch size (padded at
         the end when the engine has a fixed one). ``cancel`` is asked between

@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F  # noqa: N812 (the usual name)
 from torch import nn
 
-from models.base import CancelCheck, check_cancel
-from models.biggan.loading import truncation_blend
+from ganterp.models.base import CancelCheck, check_cancel
+from ganterp.models.biggan.loading import truncation_blend
 
 
 def _remove_spectral_norm(model: nn.Module) -> None:
@@ -88,7 +88,7 @@ class InferenceBigGAN(nn.Module):
     Parameters
     ----------
     model : pytorch_pretrained_biggan.BigGAN
-        A loaded model (see :func:`models.biggan.loading.load_biggan`); its
+        A loaded model (see :func:`ganterp.models.biggan.loading.load_biggan`); its
         modules are taken over and its spectral normalisation removed.
 
     Notes
@@ -206,7 +206,7 @@ class InferenceBigGAN(nn.Module):
         y : torch.Tensor, shape (B, num_classes)
             Class vectors.
         cancel : callable, optional
-            Asked before every layer; True raises :class:`~models.base.Cancelled`
+            Asked before every layer; True raises :class:`~ganterp.models.base.Cancelled`
             (eager only: compiled engines are traced without it). On a GPU the
             layers are queued faster than they run, so every check comes early in
             the call and rarely stops it; it pays on a CPU, where a call is long.

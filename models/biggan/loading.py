@@ -20,8 +20,8 @@ from typing import Any
 
 import torch
 
-from models.biggan.catalog import CONFIG_NAME, WEIGHTS_NAMES, weights_file
-from models.errors import GeneratorError, WeightsError
+from ganterp.models.biggan.catalog import CONFIG_NAME, WEIGHTS_NAMES, weights_file
+from ganterp.models.errors import GeneratorError, WeightsError
 
 #: Fields a configuration must hold, with their types.
 _CONFIG_FIELDS: dict[str, type | tuple[type, ...]] = {

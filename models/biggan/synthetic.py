@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from models.biggan.catalog import MODELS
+from ganterp.models.biggan.catalog import MODELS
 
 
 def tiny_config(resolution: int = 128, channel_width: int = 8) -> dict:

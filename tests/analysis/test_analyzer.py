@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from seed_reference import gap_of, sections_signal
 
-from live.analysis.analyzer import ANALYSIS_RATE, Analyzer
-from live.analysis.features import AudioFeatures, Beat, Event, Inflection, Onset
-from live.settings.schema import AnalysisSettings, InflectionSettings
+from ganterp.live.analysis.analyzer import ANALYSIS_RATE, Analyzer
+from ganterp.live.analysis.features import AudioFeatures, Beat, Event, Inflection, Onset
+from ganterp.live.settings.schema import AnalysisSettings, InflectionSettings
 
 SILENCE_DB = -120.0
 #: Most audio the rate converter holds back (libsoxr HQ: 42 ms at 22.05 kHz), seconds.

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from seed_reference import gap_of, get_inflection_points, reference_curve, sections_signal
 
-from live.analysis.inflection import (
+from ganterp.live.analysis.inflection import (
     CurveTracker,
     Inflection,
     InflectionScanner,
@@ -28,7 +28,7 @@ from live.analysis.inflection import (
     seed_curve,
     seed_inflections,
 )
-from live.settings.schema import InflectionSettings
+from ganterp.live.settings.schema import InflectionSettings
 
 FS = 44100
 HOP = 128
@@ -829,7 +829,7 @@ def test_predictive_rejects_bad_arguments() -> None:
 
 
 def test_make_scanner_builds_the_chosen_detector() -> None:
-    from live.analysis.analyzer import DetectorGeometry, make_scanner
+    from ganterp.live.analysis.analyzer import DetectorGeometry, make_scanner
 
     for detector, kind in (("seed", InflectionScanner), ("predictive", PredictiveScanner)):
         s = InflectionSettings(detector=detector, lookahead_s=0.3, threshold=0.02, mode="both")
@@ -854,9 +854,9 @@ def test_default_detector_is_the_original() -> None:
 
 def analyzer_inflections(x: np.ndarray, settings: InflectionSettings) -> list[Inflection]:
     """Inflections the real Analyzer reports for a mono signal at 44.1 kHz (4096-sample blocks)."""
-    from live.analysis.analyzer import Analyzer
-    from live.analysis.features import Inflection as Event
-    from live.settings.schema import AnalysisSettings
+    from ganterp.live.analysis.analyzer import Analyzer
+    from ganterp.live.analysis.features import Inflection as Event
+    from ganterp.live.settings.schema import AnalysisSettings
 
     analyzer = Analyzer(FS, AnalysisSettings(), settings)
     found: list[Inflection] = []
@@ -897,7 +897,7 @@ def music() -> list[tuple[np.ndarray, np.ndarray]]:
     """(mono signal, the original's offline curve) of each track, or skip."""
     from pathlib import Path
 
-    from live.audio.decode import read_all
+    from ganterp.live.audio.decode import read_all
 
     paths = [Path(MUSIC_DIR) / name for name in MUSIC]
     if not all(p.is_file() for p in paths):
@@ -915,7 +915,7 @@ def music() -> list[tuple[np.ndarray, np.ndarray]]:
 
 def pooled_f1(pairs: list[tuple[list[int], list[int]]]) -> float:
     """F1 of found columns against reference columns, matched one to one within 0.25 s."""
-    from live.bench.analysis import match_count
+    from ganterp.live.bench.analysis import match_count
 
     ref = sum(len(r) for r, _ in pairs)
     found = sum(len(f) for _, f in pairs)

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from live.analysis.analyzer import ANALYSIS_RATE, Analyzer
-from live.analysis.features import AudioFeatures, Beat, Inflection, Onset
-from live.audio.decode import read_all
-from live.settings.schema import AnalysisSettings, InflectionSettings
+from ganterp.live.analysis.analyzer import ANALYSIS_RATE, Analyzer
+from ganterp.live.analysis.features import AudioFeatures, Beat, Inflection, Onset
+from ganterp.live.audio.decode import read_all
+from ganterp.live.settings.schema import AnalysisSettings, InflectionSettings
 
 SOURCE = Path("/usr/share/games/asc/music/time_to_strike.mp3")
 SOURCE_PACKAGE = "asc-music"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from live.analysis.resample import StreamResampler
+from ganterp.live.analysis.resample import StreamResampler
 
 RATES = [22050, 32000, 48000, 96000]
 

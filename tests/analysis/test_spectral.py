@@ -7,7 +7,7 @@ import pytest
 from matplotlib import mlab
 from seed_reference import reference_tv_diffs
 
-from live.analysis.spectral import SpectralChangeStream, power_spectrogram, spectral_change
+from ganterp.live.analysis.spectral import SpectralChangeStream, power_spectrogram, spectral_change
 
 
 def _signal(kind: str, n: int, fs: int, seed: int = 0) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from live.audio.channels import to_mono
+from ganterp.live.audio.channels import to_mono
 
 
 def test_channels() -> None:

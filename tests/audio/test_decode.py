@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from audiofiles import CODECS, PNG_BYTES, noise, sine, truncate, wav_bytes, write_audio
 
-from live.audio.decode import SUPPORTED_EXTENSIONS, AudioDecoder, AudioInfo, probe, read_all
-from live.core.errors import AudioFileError, AudioInputError
+from ganterp.live.audio.decode import SUPPORTED_EXTENSIONS, AudioDecoder, AudioInfo, probe, read_all
+from ganterp.live.core.errors import AudioFileError, AudioInputError
 
 LOSSLESS_TOL = {
     "wav_u8": 1 / 64,
@@ -174,7 +174,7 @@ def test_content_of_another_format_decodes_with_one_warning(
 ) -> None:
     x = sine(44100, 0.5, 2)
     path = write_audio(tmp_path / "really_mp3.wav", x, 44100, "mp3")
-    with caplog.at_level(logging.WARNING, logger="live.audio.decode"):
+    with caplog.at_level(logging.WARNING, logger="ganterp.live.audio.decode"):
         info = probe(path)
     assert info.container == "mp3"
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
@@ -290,7 +290,7 @@ def test_unreadable_file(tmp_path: Path) -> None:
 def test_unreadable_file_as_seen_by_a_normal_user(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import live.audio.decode as decode
+    import ganterp.live.audio.decode as decode
 
     path = write_audio(tmp_path / "locked.flac", noise(8000, 0.1, 1), 8000, "flac")
     monkeypatch.setattr(decode.os, "access", lambda *a, **k: False)
@@ -334,7 +334,7 @@ def test_truncated_mp3_found_while_decoding_without_probe_tail_check(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With the probe's tail check off, decoding itself notices the early end."""
-    import live.audio.decode as decode
+    import ganterp.live.audio.decode as decode
 
     sr = 44100
     good = write_audio(tmp_path / "good.mp3", noise(sr, 4.0, 1), sr, "mp3")

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-import live.audio.devices as devices
-from live.audio.devices import DeviceInfo, format_device_table, list_devices, resolve_device
-from live.core.errors import AudioInputError
+import ganterp.live.audio.devices as devices
+from ganterp.live.audio.devices import DeviceInfo, format_device_table, list_devices, resolve_device
+from ganterp.live.core.errors import AudioInputError
 
 
 class FakePortAudioError(Exception):

@@ -42,7 +42,7 @@ def wait_until(cond, timeout: float = 3.0) -> bool:  # type: ignore[no-untyped-d
 
 
 def test_portaudio_lists_the_jack_system_device(jack_server: object) -> None:
-    from live.audio.devices import format_device_table, list_devices, resolve_device
+    from ganterp.live.audio.devices import format_device_table, list_devices, resolve_device
 
     found = [d for d in list_devices() if d.name == "system"]
     assert found and found[0].is_jack
@@ -54,8 +54,8 @@ def test_portaudio_lists_the_jack_system_device(jack_server: object) -> None:
 
 
 def test_mic_receives_blocks_at_the_sample_rate(jack_server: object) -> None:
-    from live.audio.mic import MicSource
-    from live.core.clock import MonotonicClock
+    from ganterp.live.audio.mic import MicSource
+    from ganterp.live.core.clock import MonotonicClock
 
     src = MicSource("syst", clock=MonotonicClock(), blocksize=256)
     assert (src.sample_rate, src.channels) == (SR, 2)
@@ -78,8 +78,8 @@ def test_mic_receives_blocks_at_the_sample_rate(jack_server: object) -> None:
 
 
 def test_clicks_from_another_process_arrive_intact(jack_server: object) -> None:
-    from live.audio.mic import MicSource
-    from live.core.clock import MonotonicClock
+    from ganterp.live.audio.mic import MicSource
+    from ganterp.live.core.clock import MonotonicClock
 
     click = jackutil.click_train(SR, bpm=120.0, burst_s=0.005)
     period = len(click)
@@ -116,8 +116,8 @@ def test_clicks_from_another_process_arrive_intact(jack_server: object) -> None:
 
 
 def test_file_monitor_plays_through_jack(jack_server: object, tmp_path: Path) -> None:
-    from live.audio.file_source import FileSource
-    from live.core.clock import MonotonicClock
+    from ganterp.live.audio.file_source import FileSource
+    from ganterp.live.core.clock import MonotonicClock
 
     x = noise(SR, 1.0, 2, seed=7)
     path = write_audio(tmp_path / "monitor.wav", x, SR, "wav_f32")
@@ -229,8 +229,8 @@ def _scenario_mic(how: str) -> dict:
 def _mic_lost(name: str, server: subprocess.Popen, how: str) -> dict:
     import sounddevice  # noqa: F401 - PortAudio connects to this server
 
-    from live.audio.mic import MicSource
-    from live.core.clock import MonotonicClock
+    from ganterp.live.audio.mic import MicSource
+    from ganterp.live.core.clock import MonotonicClock
 
     r: dict = {}
     src = MicSource("system", clock=MonotonicClock(), reopen_interval_s=0.3)
@@ -281,8 +281,8 @@ def _file_lost(server: subprocess.Popen) -> dict:
 
     import sounddevice  # noqa: F401
 
-    from live.audio.file_source import FileSource
-    from live.core.clock import MonotonicClock
+    from ganterp.live.audio.file_source import FileSource
+    from ganterp.live.core.clock import MonotonicClock
 
     r: dict = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -25,9 +25,9 @@ import jackutil
 import numpy as np
 import pytest
 
-from live.audio.jack_source import JackSource, match_ports
-from live.core.clock import MonotonicClock
-from live.core.errors import AudioInputError
+from ganterp.live.audio.jack_source import JackSource, match_ports
+from ganterp.live.core.clock import MonotonicClock
+from ganterp.live.core.errors import AudioInputError
 
 ROOT = Path(__file__).resolve().parents[2]
 SR = 48000
@@ -232,8 +232,8 @@ def test_stop_is_idempotent_fast_and_leaves_nothing(jack_server: Any) -> None:
 
 @pytest.mark.jack
 def test_make_source_builds_a_jack_input(jack_server: Any) -> None:
-    from live.app import make_source
-    from live.settings.schema import AudioSettings
+    from ganterp.live.settings.schema import AudioSettings
+    from ganterp.live.show.build import make_source
 
     src = make_source(AudioSettings(input="jack", device="system:capture_1"), MonotonicClock())
     try:

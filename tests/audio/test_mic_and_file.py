@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 from audiofiles import noise, truncate, write_audio
 
-from live.audio.devices import DeviceInfo
-from live.audio.file_source import FileSource
-from live.audio.mic import MicSource
-from live.audio.source import SourceStatus
-from live.core.clock import ManualClock, MonotonicClock
-from live.core.errors import AudioFileError, AudioInputError
+from ganterp.live.audio.devices import DeviceInfo
+from ganterp.live.audio.file_source import FileSource
+from ganterp.live.audio.mic import MicSource
+from ganterp.live.audio.source import SourceStatus
+from ganterp.live.core.clock import ManualClock, MonotonicClock
+from ganterp.live.core.errors import AudioFileError, AudioInputError
 
 SR = 8000
 BLOCK = 80  # 10 ms at 8 kHz
@@ -268,7 +268,7 @@ def test_mic_open_error_is_raised_at_start(backend: FakeBackend, sources: list[A
 def test_mic_lost_feeds_silence_then_reopens(
     backend: FakeBackend, sources: list[Any], caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="live.audio.mic")
+    caplog.set_level(logging.DEBUG, logger="ganterp.live.audio.mic")
     src = mic(backend, sources)
     src.start()
     assert wait_until(lambda: src.ring.written >= 10 * BLOCK)
@@ -501,7 +501,7 @@ def test_file_keeps_the_first_two_of_many_channels(tmp_path: Path) -> None:
 def test_file_truncated_mid_stream_plays_what_is_there(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import live.audio.decode as decode
+    import ganterp.live.audio.decode as decode
 
     good = write_audio(tmp_path / "good.mp3", noise(SR * 2, 2.0, 1), SR * 2, "mp3")
     bad = truncate(good, tmp_path / "cut.mp3", 0.5)
@@ -509,7 +509,7 @@ def test_file_truncated_mid_stream_plays_what_is_there(
     clock = ManualClock()
     src = FileSource(bad, clock=clock, blocksize=160)
     src.pump()
-    with caplog.at_level(logging.WARNING, logger="live.audio.file_source"):
+    with caplog.at_level(logging.WARNING, logger="ganterp.live.audio.file_source"):
         clock.advance(3.0)
         src.pump()
     assert src.finished and src.status().state == "ended"

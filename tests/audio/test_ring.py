@@ -8,8 +8,8 @@ import threading
 import numpy as np
 import pytest
 
-import live.audio.ring as ring_module
-from live.audio.ring import AudioRing
+import ganterp.live.audio.ring as ring_module
+from ganterp.live.audio.ring import AudioRing
 
 
 def ramp(start: int, n: int, channels: int = 2) -> np.ndarray:

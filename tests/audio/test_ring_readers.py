@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from live.audio.ring import AudioRing
+from ganterp.live.audio.ring import AudioRing
 
 
 def ramp(start: int, n: int, channels: int = 1) -> np.ndarray:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from ganterp_cli import run_ganterp
 
-from live.cli.live_cmd import print_report
-from live.cli.main import build_parser, main
-from live.engine.show import ShowReport
+from ganterp.live.cli.live_cmd import print_report
+from ganterp.live.cli.main import build_parser, main
+from ganterp.live.show.report import ShowReport
 
 
 def test_the_summary_says_what_happened(capsys: pytest.CaptureFixture[str]) -> None:

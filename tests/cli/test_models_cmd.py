@@ -9,7 +9,7 @@ import pytest
 import torch
 from ganterp_cli import run_ganterp
 
-from models.biggan.synthetic import tiny_config, tiny_model, write_tiny_model
+from ganterp.models.biggan.synthetic import tiny_config, tiny_model, write_tiny_model
 
 
 def _run(*args: str, cache: Path):
@@ -50,7 +50,7 @@ def test_verify_a_good_and_a_broken_directory(weights, tmp_path) -> None:
 def test_verify_finds_a_corrupted_fetched_file(weights, tmp_path) -> None:
     import json
 
-    from models.biggan.fetch import sha256_of
+    from ganterp.models.biggan.fetch import sha256_of
 
     directory = shutil.copytree(weights, tmp_path / "m")
     files = {

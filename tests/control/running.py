@@ -11,12 +11,12 @@ from pathlib import Path
 
 from displays import KeepFrames
 
-from live.app import make_control_surfaces, preset_loader
-from live.audio.file_source import FileSource
-from live.core.clock import MonotonicClock
-from live.engine.show import Show
-from live.settings.schema import Config
-from models.cppn import CppnGenerator
+from ganterp.live.audio.file_source import FileSource
+from ganterp.live.core.clock import MonotonicClock
+from ganterp.live.settings.schema import Config
+from ganterp.live.show.build import make_control_surfaces, preset_loader
+from ganterp.live.show.show import Show
+from ganterp.models.cppn import CppnGenerator
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 4.0) -> None:

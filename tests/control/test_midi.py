@@ -8,10 +8,10 @@ from pathlib import Path
 import mido
 import pytest
 
-from live.control.midi import MidiControl, MidiIn, MidiMapping, midi_backend
-from live.core.commands import JumpToCategory, LoadPresetSlot, NextCategory, SetSetting
-from live.core.errors import ConfigError
-from models.classes import load_class_names
+from ganterp.live.control.midi import MidiControl, MidiIn, MidiMapping, midi_backend
+from ganterp.live.core.commands import JumpToCategory, LoadPresetSlot, NextCategory, SetSetting
+from ganterp.live.core.errors import ConfigError
+from ganterp.models.classes import load_class_names
 
 NAMES = load_class_names()
 

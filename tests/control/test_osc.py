@@ -19,10 +19,10 @@ from pythonosc.udp_client import SimpleUDPClient
 from running import running_show, wait_for
 from signals import sections_with_gaps
 
-from live.control.osc import OscIn, osc_message
-from live.control.osc_map import OscArgError, osc_addresses
-from live.core.clock import MonotonicClock
-from live.core.commands import (
+from ganterp.live.control.osc import OscIn, osc_message
+from ganterp.live.control.osc_map import OscArgError, osc_addresses
+from ganterp.live.core.clock import MonotonicClock
+from ganterp.live.core.commands import (
     Blackout,
     Freeze,
     JumpToCategory,
@@ -38,10 +38,10 @@ from live.core.commands import (
     ShowHud,
     TapTempo,
 )
-from live.core.stats import LogOnce
-from live.engine.show import Show
-from live.settings.presets import user_presets_dir
-from models.classes import load_class_names
+from ganterp.live.core.stats import LogOnce
+from ganterp.live.settings.presets import user_presets_dir
+from ganterp.live.show.show import Show
+from ganterp.models.classes import load_class_names
 
 SR = 22050
 NAMES = load_class_names()
@@ -159,8 +159,8 @@ def _effect(show: Show, before: dict) -> dict[type, Callable[[object], bool]]:
         LoadPreset: lambda c: show.config.trajectory.z_policy == "per-inflection",
         MidiLearn: lambda c: show.midi_control.learning == c.target,
         SavePreset: lambda c: (before["presets"] / f"{c.name}.toml").is_file(),
-        TapTempo: lambda c: len(show.tap.taps) == len(before["taps"]) + 1,
-        ReleaseTempo: lambda c: not show.tap.active and not show.tap.taps,
+        TapTempo: lambda c: len(show.operator.tap.taps) == len(before["taps"]) + 1,
+        ReleaseTempo: lambda c: not show.operator.tap.active and not show.operator.tap.taps,
         SetSetting: lambda c: _same(getattr(getattr(show.config, c.section), c.key), c.value),
     }
 
@@ -181,7 +181,7 @@ def test_every_documented_address_changes_what_it_says(show) -> None:
         before = {
             "segment": s.trajectory.segment,
             "z_to": s.trajectory._z_to.copy(),
-            "taps": list(s.tap.taps),
+            "taps": list(s.operator.tap.taps),
             "presets": user_presets_dir(),
         }
         check = _effect(s, before)[type(command)]
@@ -251,7 +251,7 @@ def test_liblo_tools_drive_the_show_and_hear_it(show) -> None:
 
 
 def test_readme_lists_exactly_the_address_table() -> None:
-    from live.control.osc_map import markdown_table
+    from ganterp.live.control.osc_map import markdown_table
 
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     start = readme.index("<!-- osc-table")
@@ -268,7 +268,7 @@ def test_tapped_tempo_takes_over_in_a_running_show(show) -> None:
         time.sleep(0.4)
     wait_for(lambda: abs(s.status()[3] - 150.0) < 5.0, "the tapped 150 BPM in the status")
     client.send_message("/ganterp/tempo/release", [])
-    wait_for(lambda: not s.tap.active, "the release")
+    wait_for(lambda: not s.operator.tap.active, "the release")
 
 
 @pytest.mark.slow

@@ -11,13 +11,16 @@ from audiofiles import write_audio
 from running import running_show, wait_for
 from signals import sections_with_gaps
 
-from live.control.fade import SettingsFade, blend_configs
-from live.core.commands import LoadPreset, SavePreset, SetSetting
-from live.engine.show import Show
-from live.settings.files import read_toml
-from live.settings.layers import live_changes
-from live.settings.presets import save_preset
-from live.settings.schema import Config
+from ganterp.live.control.fade import SettingsFade, blend_configs
+from ganterp.live.core.commands import LoadPreset, SavePreset, SetSetting
+from ganterp.live.display.window import NextMidiLearn
+from ganterp.live.settings.files import read_toml
+from ganterp.live.settings.layers import live_changes
+from ganterp.live.settings.presets import save_preset
+from ganterp.live.settings.schema import Config
+from ganterp.live.show.operator import LEARNABLE
+from ganterp.live.show.show import Show
+from ganterp.live.show.views import Flashes
 
 
 def test_blend_is_the_straight_line_it_promises() -> None:
@@ -93,13 +96,10 @@ def test_edited_preset_file_is_applied_and_a_broken_one_is_not(running) -> None:
 
 @pytest.mark.slow
 def test_the_l_key_arms_midi_learn_for_each_setting_in_turn(running) -> None:
-    from live.display.window import NextMidiLearn
-    from live.engine.show import LEARNABLE
-
     show, _ = running
     show.display.actions = [NextMidiLearn()]
     wait_for(lambda: show.midi_control.learning == LEARNABLE[0], "learn armed by the key")
     show.display.actions = [NextMidiLearn()]
     wait_for(lambda: show.midi_control.learning == LEARNABLE[1], "the next setting")
-    hud = show._hud(show.state.get()[0], 1.0, 1.0)
+    hud = show._hud(show.state.get()[0], Flashes(), 1.0)
     assert any("MIDI learn: trajectory.morph_s" in w for w in hud.warnings)

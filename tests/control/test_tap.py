@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from live.analysis.features import AudioFeatures, Beat, Onset
-from live.control.tap import TapClock
+from ganterp.live.analysis.features import AudioFeatures, Beat, Onset
+from ganterp.live.control.tap import TapClock
 
 HOP = 0.01
 

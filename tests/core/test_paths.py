@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from live.core.errors import ConfigError
-from live.core.paths import check_output_path, partial_path
+from ganterp.live.core.errors import ConfigError
+from ganterp.live.core.paths import check_output_path, partial_path
 
 
 def test_an_output_path_is_checked_before_the_work(tmp_path: Path) -> None:

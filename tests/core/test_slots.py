@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from live.core.clock import ManualClock
-from live.core.slots import DropQueue, LatestSlot
-from live.core.stats import LogOnce, RateMeter
+from ganterp.live.core.clock import ManualClock
+from ganterp.live.core.slots import DropQueue, LatestSlot
+from ganterp.live.core.stats import LogOnce, RateMeter
 
 # -- LatestSlot --------------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from live.display.compositor import MAX_FADE_S, Compositor, Keyframe
+from ganterp.live.display.compositor import MAX_FADE_S, Compositor, Keyframe
 
 SIZE = (4, 6)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from live.display.compositor import Compositor, Keyframe
-from live.display.effects import FrameDelay, PostEffects
+from ganterp.live.display.compositor import Compositor, Keyframe
+from ganterp.live.display.effects import FrameDelay, PostEffects
 
 RNG = np.random.default_rng(0)
 IMAGE = RNG.integers(0, 256, (16, 16, 3), dtype=np.uint8)

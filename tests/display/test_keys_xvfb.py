@@ -73,7 +73,7 @@ def test_keys_toggle_hud_fullscreen_blackout_and_quit(tmp_path):
             [
                 sys.executable,
                 "-m",
-                "live",
+                "ganterp.live",
                 "live",
                 "--windowed",
                 "--size",

@@ -29,7 +29,7 @@ def _start_show(display: str, args: list[str]) -> tuple[subprocess.Popen, float]
     env = {**os.environ, "DISPLAY": display}
     env.pop("SDL_VIDEODRIVER", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "live", "live", "--windowed", "--size", "1280x720", *args],
+        [sys.executable, "-m", "ganterp.live", "live", "--windowed", "--size", "1280x720", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

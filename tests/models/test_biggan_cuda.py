@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from models.biggan.accuracy import compare, probe_inputs
-from models.biggan.backends import tensorrt_version
-from models.biggan.generator import build_biggan
-from models.biggan.synthetic import write_tiny_model
+from ganterp.models.biggan.accuracy import compare, probe_inputs
+from ganterp.models.biggan.backends import tensorrt_version
+from ganterp.models.biggan.generator import build_biggan
+from ganterp.models.biggan.synthetic import write_tiny_model
 
 pytestmark = [
     pytest.mark.cuda,

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from models.base import Cancelled
-from models.biggan.accuracy import compare, probe_inputs
-from models.biggan.catalog import MODELS
-from models.biggan.generator import build_biggan, candidates, find_model_dir
-from models.biggan.synthetic import write_tiny_model
-from models.errors import WeightsMissingError
-from models.registry import make_generator
+from ganterp.models.base import Cancelled
+from ganterp.models.biggan.accuracy import compare, probe_inputs
+from ganterp.models.biggan.catalog import MODELS
+from ganterp.models.biggan.generator import build_biggan, candidates, find_model_dir
+from ganterp.models.biggan.synthetic import write_tiny_model
+from ganterp.models.errors import WeightsMissingError
+from ganterp.models.registry import make_generator
 
 
 @pytest.fixture(scope="module")

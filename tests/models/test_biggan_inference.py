@@ -8,10 +8,10 @@ import math
 import pytest
 import torch
 
-from models.biggan.accuracy import compare, probe_inputs
-from models.biggan.inference import InferenceBigGAN
-from models.biggan.synthetic import tiny_config, tiny_model
-from models.errors import GeneratorError
+from ganterp.models.biggan.accuracy import compare, probe_inputs
+from ganterp.models.biggan.inference import InferenceBigGAN
+from ganterp.models.biggan.synthetic import tiny_config, tiny_model
+from ganterp.models.errors import GeneratorError
 
 
 @pytest.fixture(scope="module", params=[128, 256, 512])

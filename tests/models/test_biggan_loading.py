@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from models.biggan.catalog import MODELS
-from models.biggan.loading import load_biggan
-from models.biggan.synthetic import tiny_config, tiny_model, write_tiny_model
-from models.errors import WeightsError
+from ganterp.models.biggan.catalog import MODELS
+from ganterp.models.biggan.loading import load_biggan
+from ganterp.models.biggan.synthetic import tiny_config, tiny_model, write_tiny_model
+from ganterp.models.errors import WeightsError
 
 
 @pytest.fixture(scope="module")

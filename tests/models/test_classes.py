@@ -2,8 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from models.classes import NUM_CLASSES, load_class_names, parse_categories, short_name, synonyms
-from models.errors import GeneratorError, UnknownCategoryError
+from ganterp.models.classes import (
+    NUM_CLASSES,
+    load_class_names,
+    parse_categories,
+    short_name,
+    synonyms,
+)
+from ganterp.models.errors import GeneratorError, UnknownCategoryError
 
 
 def test_load_class_names_reads_1000_stripped_lines():

@@ -7,9 +7,9 @@ import time
 import pytest
 import torch
 
-from models.base import Cancelled, Generator
-from models.cppn import CppnGenerator
-from models.errors import GeneratorError
+from ganterp.models.base import Cancelled, Generator
+from ganterp.models.cppn import CppnGenerator
+from ganterp.models.errors import GeneratorError
 
 TRUNCATION = 0.4
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
-from models.biggan.engines import EngineCache, engine_key
+from ganterp.models.biggan.engines import EngineCache, engine_key
 
 FIELDS = {"model": "biggan-deep-256", "precision": "fp16", "batch": 1, "gpu": "H100"}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from models.base import Cancelled
-from models.fallback import FallbackGenerator, is_out_of_memory
+from ganterp.models.base import Cancelled
+from ganterp.models.fallback import FallbackGenerator, is_out_of_memory
 
 
 class Fake:

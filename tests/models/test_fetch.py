@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from models.biggan.catalog import MANIFEST_NAME, ModelSpec, RemoteFile
-from models.biggan.fetch import DownloadError, download_file, fetch_model, verify_manifest
+from ganterp.models.biggan.catalog import MANIFEST_NAME, ModelSpec, RemoteFile
+from ganterp.models.biggan.fetch import DownloadError, download_file, fetch_model, verify_manifest
 
 WEIGHTS = bytes(range(256)) * 4096  # 1 MiB
 CONFIG = b'{"output_dim": 128}'
@@ -340,7 +340,7 @@ def test_a_failed_fetch_keeps_the_previous_model(server, tmp_path: Path) -> None
 def test_fetch_command_downloads_a_loadable_model_from_a_mirror(server, tmp_path: Path) -> None:
     from ganterp_cli import run_ganterp
 
-    from models.biggan.synthetic import write_tiny_model
+    from ganterp.models.biggan.synthetic import write_tiny_model
 
     url, files = server
     model = write_tiny_model(tmp_path / "src", 128)

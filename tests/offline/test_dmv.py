@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from live.offline.dmv import (
+from ganterp.live.offline.dmv import (
     DmvSettings,
     chromagram,
     dmv_frames,

@@ -11,12 +11,12 @@ from audiofiles import truncate, write_audio
 from ganterp_cli import run_ganterp
 from signals import sections_with_gaps
 
-from live.analysis.inflection import seed_curve, seed_inflections
-from live.core.errors import AudioFileError
-from live.offline.plan import seed_alpha
-from live.offline.render import first_pass, render_file
-from live.settings.schema import Config
-from models.cppn import CppnGenerator
+from ganterp.live.analysis.inflection import seed_curve, seed_inflections
+from ganterp.live.core.errors import AudioFileError
+from ganterp.live.offline.plan import seed_alpha
+from ganterp.live.offline.render import first_pass, render_file
+from ganterp.live.settings.schema import Config
+from ganterp.models.cppn import CppnGenerator
 
 SR = 44100
 
@@ -98,7 +98,7 @@ def test_avi_with_pcm_decodes(music, tmp_path) -> None:
 
 
 def test_streaming_seed_pass_equals_the_whole_file_algorithm(music) -> None:
-    from live.audio.decode import read_all
+    from ganterp.live.audio.decode import read_all
 
     path, _ = music
     streamed = first_pass(path, channel="left", threshold=0.01, absolute=0.08)
@@ -191,7 +191,7 @@ def test_bad_inputs_are_one_line(tmp_path, music) -> None:
 
 @pytest.mark.slow
 def test_the_original_sample_command_runs(tmp_path) -> None:
-    from models.biggan.synthetic import write_tiny_model
+    from ganterp.models.biggan.synthetic import write_tiny_model
 
     write_tiny_model(tmp_path / "cache" / "biggan-deep-512", 512, seed=1)
     audio, _ = sections_with_gaps(SR, lengths=(1.5, 1.5), gap=0.6)
@@ -255,7 +255,7 @@ def test_render_seed_pass_matches_an_independent_implementation(tmp_path) -> Non
     """The render's streaming pass makes the published algorithm's decisions, column for column."""
     from seed_reference import get_inflection_points, reference_curve
 
-    from live.audio.decode import read_all
+    from ganterp.live.audio.decode import read_all
 
     audio, _ = sections_with_gaps(SR, lengths=(4.0, 3.0, 5.0), gap=1.0)
     path = write_audio(tmp_path / "s.wav", audio[:, None], SR)
@@ -269,7 +269,7 @@ def test_render_seed_pass_matches_an_independent_implementation(tmp_path) -> Non
 
 
 def test_render_uses_its_own_frame_rate_limit_not_the_shows(tmp_path, music, capsys) -> None:
-    from live.cli.main import main
+    from ganterp.live.cli.main import main
 
     assert main(["render", str(music[0]), "-o", str(tmp_path / "x.mp4"), "--fps", "500"]) == 2
     err = capsys.readouterr().err
@@ -278,7 +278,7 @@ def test_render_uses_its_own_frame_rate_limit_not_the_shows(tmp_path, music, cap
 
 
 def test_a_missing_file_or_folder_is_one_line_before_anything_starts(tmp_path, music, capsys):
-    from live.cli.main import main
+    from ganterp.live.cli.main import main
 
     assert main(["render", str(tmp_path / "nosuch.mp3"), "-o", str(tmp_path / "x.mp4")]) == 2
     out, err = capsys.readouterr()

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-import live.settings.layers
-import live.settings.presets
-from live.core.errors import ConfigError
-from live.settings.files import configs_dir, read_toml
-from live.settings.layers import live_changes, load_config, merge, parse_assignment
-from live.settings.presets import find_preset, list_presets
-from live.settings.schema import Config, TrajectorySettings
+import ganterp.live.settings.layers
+import ganterp.live.settings.presets
+from ganterp.live.core.errors import ConfigError
+from ganterp.live.settings.files import configs_dir, read_toml
+from ganterp.live.settings.layers import live_changes, load_config, merge, parse_assignment
+from ganterp.live.settings.presets import find_preset, list_presets
+from ganterp.live.settings.schema import Config, TrajectorySettings
 
 
 def write(path: Path, text: str) -> Path:
@@ -42,7 +42,7 @@ def own_configs(tmp_path, monkeypatch) -> Path:
 
 def use_configs(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
     """Make ``root`` the shipped settings folder for the layers and the presets."""
-    for module in (live.settings.layers, live.settings.presets):
+    for module in (ganterp.live.settings.layers, ganterp.live.settings.presets):
         monkeypatch.setattr(module, "configs_dir", lambda: root)
 
 

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from live.core.errors import ConfigError
-from live.settings.files import configs_dir, render_toml
-from live.settings.schema import (
+from ganterp.live.core.errors import ConfigError
+from ganterp.live.settings.files import configs_dir, render_toml
+from ganterp.live.settings.schema import (
     SECTIONS,
     AudioSettings,
     Config,

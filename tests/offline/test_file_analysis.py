@@ -12,8 +12,8 @@ from audiofiles import write_audio
 from ganterp_cli import run_ganterp
 from signals import sections_with_gaps
 
-from live.offline.analysis import analyze_signal
-from live.settings.schema import Config
+from ganterp.live.offline.file_analysis import analyze_signal
+from ganterp.live.settings.schema import Config
 
 SR = 22050
 KEYS = {
@@ -110,15 +110,15 @@ def test_analyze_command_bad_input_is_one_line(tmp_path) -> None:
 def test_analyze_checks_where_its_outputs_go_before_the_work(
     flag: str, sections, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    import live.offline.analysis
-    from live.cli.main import main
+    import ganterp.live.offline.file_analysis
+    from ganterp.live.cli.main import main
 
     path = write_audio(tmp_path / "sections.wav", sections[0], SR)
 
     def no_work(*args, **kwargs):
         raise AssertionError("the analysis ran before its output was checked")
 
-    monkeypatch.setattr(live.offline.analysis, "analyze_file", no_work)
+    monkeypatch.setattr(ganterp.live.offline.file_analysis, "analyze_file", no_work)
     assert main(["analyze", str(path), flag, str(tmp_path / "nodir" / "out.x")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and flag in err and "nodir" in err and "does not exist" in err

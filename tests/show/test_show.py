@@ -16,16 +16,16 @@ from audiofiles import write_audio
 from displays import KeepFrames
 from signals import sections_with_gaps
 
-from live.audio.file_source import FileSource
-from live.core.clock import MonotonicClock
-from live.core.commands import Blackout, JumpToCategory, NextCategory, SetSetting
-from live.core.errors import AudioInputError
-from live.display.window import HeadlessDisplay, Quit
-from live.engine.show import Show
-from live.record import Recorder
-from live.settings.schema import Config
-from models.base import check_cancel
-from models.cppn import CppnGenerator
+from ganterp.live.audio.file_source import FileSource
+from ganterp.live.core.clock import MonotonicClock
+from ganterp.live.core.commands import Blackout, JumpToCategory, NextCategory, SetSetting
+from ganterp.live.core.errors import AudioInputError
+from ganterp.live.display.window import HeadlessDisplay, Quit
+from ganterp.live.settings.schema import Config
+from ganterp.live.show.show import Show
+from ganterp.live.video.record import Recorder
+from ganterp.models.base import check_cancel
+from ganterp.models.cppn import CppnGenerator
 
 pytestmark = pytest.mark.slow
 SR = 48000

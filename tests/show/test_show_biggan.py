@@ -11,13 +11,15 @@ from audiofiles import write_audio
 from displays import KeepFrames
 from signals import sections_with_gaps
 
-from live.app import build_show
-from live.core.clock import MonotonicClock
-from live.settings.schema import Config
-from models.biggan.synthetic import write_tiny_model
-from models.cppn import CppnGenerator
-from models.errors import WeightsMissingError
-from models.fallback import FallbackGenerator
+from ganterp.live.audio.file_source import FileSource
+from ganterp.live.core.clock import MonotonicClock
+from ganterp.live.settings.schema import Config
+from ganterp.live.show.build import build_show
+from ganterp.live.show.show import Show
+from ganterp.models.biggan.synthetic import write_tiny_model
+from ganterp.models.cppn import CppnGenerator
+from ganterp.models.errors import WeightsMissingError
+from ganterp.models.fallback import FallbackGenerator
 
 pytestmark = pytest.mark.slow
 SR = 48000
@@ -80,9 +82,6 @@ class AlwaysFails(CppnGenerator):
 
 
 def test_a_failing_generator_hands_over_to_its_fallback(music) -> None:
-    from live.audio.file_source import FileSource
-    from live.engine.show import Show
-
     clock = MonotonicClock()
     fallback = FallbackGenerator(
         AlwaysFails(), [("cppn", lambda: CppnGenerator(resolution=32, seed=1))]

@@ -6,13 +6,13 @@ from dataclasses import replace
 
 import pytest
 
-from live.app import build_show, preset_loader, resolve_categories
-from live.core.clock import ManualClock
-from live.core.errors import AudioFileError, ConfigError
-from live.display.window import HeadlessDisplay
-from live.settings.layers import load_config
-from live.settings.schema import Config
-from models.cppn import CppnGenerator
+from ganterp.live.core.clock import ManualClock
+from ganterp.live.core.errors import AudioFileError, ConfigError
+from ganterp.live.display.window import HeadlessDisplay
+from ganterp.live.settings.layers import load_config
+from ganterp.live.settings.schema import Config
+from ganterp.live.show.build import build_show, preset_loader, resolve_categories
+from ganterp.models.cppn import CppnGenerator
 
 
 def test_a_preset_recall_gives_the_same_look_whatever_came_before() -> None:

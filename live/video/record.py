@@ -6,33 +6,28 @@ oldest, counted, when the encoder falls behind) and an encoder thread writes
 H.264 video and AAC audio with PyAV. Audio comes straight from the input's
 ring buffer, so nothing the show does can slow it down or lose it.
 
-The file is written as ``NAME.partial.mp4`` in fragmented MP4 (playable even if
-the program dies) and renamed to its final name when it closes cleanly.
+The file is written through :class:`ganterp.live.video.mux.Muxer` as
+``NAME.partial.mp4`` in fragmented MP4 (playable even if the program dies) and
+renamed to its final name when it closes cleanly.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import threading
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 
-from live.audio.ring import AudioRing
-from live.core.clock import Clock
-from live.core.errors import RecordError
-from live.core.paths import partial_path
-from live.core.slots import DropQueue
+from ganterp.live.audio.ring import AudioRing
+from ganterp.live.core.clock import Clock
+from ganterp.live.core.errors import RecordError
+from ganterp.live.core.slots import DropQueue
+from ganterp.live.video.mux import Muxer
 
 log = logging.getLogger("ganterp.record")
-
-#: AAC frame length, samples.
-AAC_FRAME = 1024
 
 
 @dataclass(frozen=True)
@@ -109,45 +104,28 @@ class Recorder:
         self._end_frame: int | None = None
         self._end: float | None = None
         self._sample_rate = ring.sample_rate
-        self._channels = ring.channels
         self._queue: DropQueue[tuple[int, np.ndarray]] = DropQueue(queue_frames)
         self._t0 = clock.now()
         self._next_index = 0
         self._frames = 0
         self._repeated = 0
-        self._audio_samples = 0
         self._last_written = -1
         self._last_image: np.ndarray | None = None
         self._error: str | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
-        if self.path.suffix.lower() != ".mp4":
-            raise RecordError(f"recordings are MP4 files: '{self.path}' should end in .mp4")
-        if not self.path.parent.exists():
-            raise RecordError(
-                f"cannot record to {self.path}: folder {self.path.parent} does not exist"
-            )
-        self._partial = partial_path(self.path)
-        try:
-            self._container = av.open(
-                str(self._partial),
-                mode="w",
-                format="mp4",
-                options={"movflags": "frag_keyframe+empty_moov+default_base_moof"},
-            )
-        except (OSError, av.error.FFmpegError) as exc:
-            raise RecordError(f"cannot record to {self.path}: {exc}") from None
-        self._video = self._container.add_stream(
-            "libx264", rate=Fraction(self.fps).limit_denominator(1001)
+        self._mux = Muxer(
+            self.path,
+            fps=self.fps,
+            size=(self.size, self.size),
+            audio_rate=ring.sample_rate,
+            audio_channels=ring.channels,
+            crf=crf,
+            fragmented=True,
+            threads=1,
+            suffixes=(".mp4",),
         )
-        self._video.width = self.size
-        self._video.height = self.size
-        self._video.pix_fmt = "yuv420p"
-        self._video.options = {"crf": str(crf), "preset": "veryfast"}
-        self._video.codec_context.thread_count = 1
-        self._audio = self._container.add_stream("aac", rate=self._sample_rate)
-        self._audio.layout = "stereo" if self._channels >= 2 else "mono"
-        self._audio_buf = np.zeros((0, min(self._channels, 2)), dtype=np.float32)
+        self._partial = self._mux.partial
         self._thread = threading.Thread(target=self._run, name="ganterp-record", daemon=True)
 
     def begin(self, t0: float | None = None) -> None:
@@ -203,7 +181,7 @@ class Recorder:
     def _drain(self) -> None:
         for index, image in self._queue.drain():
             self._write_video(index, image)
-        self._write_audio(final=False)
+        self._write_audio()
 
     def _write_video(self, index: int, image: np.ndarray) -> None:
         # Fill any gap with the previous picture, so the video keeps its frame rate.
@@ -215,35 +193,15 @@ class Recorder:
         self._last_image = image
 
     def _encode(self, index: int, image: np.ndarray) -> None:
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
-        frame = frame.reformat(
-            width=self.size, height=self.size, format="yuv420p", interpolation="BICUBIC"
-        )
-        frame.pts = index
-        for packet in self._video.encode(frame):
-            self._container.mux(packet)
+        self._mux.write_video(image, index)
         self._last_written = index
         self._frames += 1
 
-    def _write_audio(self, *, final: bool) -> None:
+    def _write_audio(self) -> None:
         start, block = self._reader.read()
         if self._end_frame is not None:
             block = block[: max(0, self._end_frame - start)]
-        if block.shape[0]:
-            block = block[:, : self._audio_buf.shape[1]]
-            self._audio_buf = np.concatenate([self._audio_buf, block])
-        n = self._audio_buf.shape[0] // AAC_FRAME * AAC_FRAME
-        if final:
-            n = self._audio_buf.shape[0]
-        for start in range(0, n, AAC_FRAME):
-            chunk = np.ascontiguousarray(self._audio_buf[start : start + AAC_FRAME].T)
-            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=self._audio.layout.name)
-            frame.sample_rate = self._sample_rate
-            frame.pts = self._audio_samples
-            self._audio_samples += chunk.shape[1]
-            for packet in self._audio.encode(frame):
-                self._container.mux(packet)
-        self._audio_buf = self._audio_buf[n:]
+        self._mux.write_audio(block)
 
     def stop_at(self, end: float) -> None:
         """Write no audio after clock time ``end`` (call as soon as the show ends)."""
@@ -256,9 +214,7 @@ class Recorder:
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout=30.0)
-        with contextlib.suppress(Exception):
-            self._container.close()
-        self._partial.unlink(missing_ok=True)
+        self._mux.discard()
 
     def close(self, end: float | None = None) -> RecordReport:
         """Finish the file and move it to its final name.
@@ -290,25 +246,24 @@ class Recorder:
                 last = math.ceil((end - self._t0) * self.fps - 1e-9) - 1
                 if self._last_image is not None and last > self._last_written:
                     self._write_video(last, self._last_image)
-                self._write_audio(final=True)
-                for packet in self._video.encode(None):
-                    self._container.mux(packet)
-                for packet in self._audio.encode(None):
-                    self._container.mux(packet)
+                self._write_audio()
             except Exception as exc:
                 self._error = f"{type(exc).__name__}: {exc}"
-        try:
-            self._container.close()
-        except Exception as exc:  # e.g. the disk filled up while the last fragment was written
-            self._error = self._error or f"{type(exc).__name__}: {exc}"
+        if self._error is None:
+            try:
+                self._mux.finish()
+            except RecordError as exc:  # e.g. the disk filled up with the last fragment
+                self._error = str(exc)
+        else:
+            self._mux.close_quietly()
         if self._error is not None:
             raise RecordError(f"recording failed ({self._error}); partial file: {self._partial}")
-        self._partial.replace(self.path)
+        self._mux.publish()
         return RecordReport(
             path=self.path,
             frames=self._frames,
             repeated=self._repeated,
             dropped=self._queue.dropped,
-            audio_s=self._audio_samples / self._sample_rate,
+            audio_s=self._mux.audio_samples / self._sample_rate,
             video_s=self._frames / self.fps,
         )

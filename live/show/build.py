@@ -15,34 +15,34 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from live.audio.devices import DeviceInfo, resolve_device
-from live.audio.file_source import FileSource
-from live.audio.jack_source import JackSource
-from live.audio.mic import MicSource
-from live.audio.source import AudioSource
-from live.control.midi import MidiControl, MidiIn, MidiMapping
-from live.control.osc import OscIn, OscOut, parse_target
-from live.control.watch import PresetWatcher
-from live.core.clock import Clock
-from live.core.errors import ConfigError
-from live.display.window import Display, HeadlessDisplay, PygameWindow, parse_size
-from live.engine.show import Show
-from live.record import Recorder
-from live.settings.files import read_toml
-from live.settings.layers import live_changes
-from live.settings.presets import find_preset
-from live.settings.schema import AudioSettings, Config, DisplaySettings, RecordSettings
-from models.base import Generator
-from models.classes import load_class_names, parse_categories
-from models.errors import GeneratorError
-from models.registry import make_generator
+from ganterp.live.audio.devices import DeviceInfo, resolve_device
+from ganterp.live.audio.file_source import FileSource
+from ganterp.live.audio.jack_source import JackSource
+from ganterp.live.audio.mic import MicSource
+from ganterp.live.audio.source import AudioSource
+from ganterp.live.control.midi import MidiControl, MidiIn, MidiMapping
+from ganterp.live.control.osc import OscIn, OscOut, parse_target
+from ganterp.live.control.watch import PresetWatcher
+from ganterp.live.core.clock import Clock
+from ganterp.live.core.errors import ConfigError
+from ganterp.live.display.window import Display, HeadlessDisplay, PygameWindow, parse_size
+from ganterp.live.settings.files import read_toml
+from ganterp.live.settings.layers import live_changes
+from ganterp.live.settings.presets import find_preset
+from ganterp.live.settings.schema import AudioSettings, Config, DisplaySettings, RecordSettings
+from ganterp.live.show.show import Show
+from ganterp.live.video.record import Recorder
+from ganterp.models.base import Generator
+from ganterp.models.classes import load_class_names, parse_categories
+from ganterp.models.errors import GeneratorError
+from ganterp.models.registry import make_generator
 
 log = logging.getLogger("ganterp")
 
 
 def demo_track() -> Path:
     """Path of the bundled demo track."""
-    return Path(str(resources.files("live") / "data" / "demo.ogg"))
+    return Path(str(resources.files("ganterp.live") / "data" / "demo.ogg"))
 
 
 def make_source(audio: AudioSettings, clock: Clock) -> AudioSource:

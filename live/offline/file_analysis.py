@@ -17,19 +17,19 @@ from typing import Any
 
 import numpy as np
 
-from live.analysis.analyzer import Analyzer
-from live.analysis.features import Beat, Onset
-from live.analysis.inflection import (
+from ganterp.live.analysis.analyzer import Analyzer
+from ganterp.live.analysis.features import Beat, Onset
+from ganterp.live.analysis.inflection import (
     SEED_ABSOLUTE_THRESHOLD,
     Inflection,
     seed_curve,
     seed_inflections,
 )
-from live.audio.channels import to_mono
-from live.audio.decode import read_all
-from live.settings.schema import Config
-from live.trajectory import category_bank
-from models.classes import NUM_CLASSES, load_class_names, short_name
+from ganterp.live.audio.channels import to_mono
+from ganterp.live.audio.decode import read_all
+from ganterp.live.settings.schema import Config
+from ganterp.live.trajectory import category_bank
+from ganterp.models.classes import NUM_CLASSES, load_class_names, short_name
 
 SEED_NFFT = 256
 SEED_HOP = 128

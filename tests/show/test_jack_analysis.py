@@ -14,11 +14,11 @@ import jackutil
 import numpy as np
 import pytest
 
-from live.analysis.analyzer import Analyzer
-from live.analysis.features import Onset
-from live.audio.mic import MicSource
-from live.core.clock import MonotonicClock
-from live.settings.schema import AnalysisSettings, InflectionSettings
+from ganterp.live.analysis.analyzer import Analyzer
+from ganterp.live.analysis.features import Onset
+from ganterp.live.audio.mic import MicSource
+from ganterp.live.core.clock import MonotonicClock
+from ganterp.live.settings.schema import AnalysisSettings, InflectionSettings
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 

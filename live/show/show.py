@@ -7,46 +7,30 @@
                                    generator thread ─▶ newest keyframe
                                          │
     main thread: keys → commands, compositor (cross-fade), HUD, window, recorder tap
+
+The operator's own commands live in :mod:`ganterp.live.show.operator`, what the HUD and
+OSC see in :mod:`ganterp.live.show.views`, and the report in :mod:`ganterp.live.show.report`.
 """
 
 from __future__ import annotations
 
 import logging
-import statistics
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from live.analysis.analyzer import Analyzer
-from live.analysis.features import Event
-from live.audio.source import AudioSource
-from live.control.fade import SettingsFade
-from live.control.tap import TapClock
-from live.control.watch import file_stamp
-from live.core.clock import Clock
-from live.core.commands import (
-    Blackout,
-    Command,
-    Freeze,
-    LoadPreset,
-    LoadPresetSlot,
-    MidiLearn,
-    ReleaseTempo,
-    SavePreset,
-    SetSetting,
-    ShowHud,
-    TapTempo,
-)
-from live.core.slots import DropQueue, LatestSlot
-from live.core.stats import LogOnce, RateMeter
-from live.display.compositor import Compositor, Keyframe
-from live.display.effects import FrameDelay, PostEffects
-from live.display.hud import HudModel
-from live.display.window import (
+from ganterp.live.analysis.analyzer import Analyzer
+from ganterp.live.analysis.features import Event
+from ganterp.live.audio.source import AudioSource
+from ganterp.live.core.clock import Clock
+from ganterp.live.core.commands import Blackout, Command, Freeze, MidiLearn, ShowHud, TapTempo
+from ganterp.live.core.slots import DropQueue, LatestSlot
+from ganterp.live.core.stats import LogOnce, RateMeter
+from ganterp.live.display.compositor import Compositor, Keyframe
+from ganterp.live.display.effects import FrameDelay, PostEffects
+from ganterp.live.display.hud import HudModel
+from ganterp.live.display.window import (
     Display,
     NextMidiLearn,
     Quit,
@@ -55,114 +39,23 @@ from live.display.window import (
     ToggleFullscreen,
     ToggleHud,
 )
-from live.engine.workers import ControlLoop, ControlState, GeneratorWorker
-from live.record import Recorder, RecordReport
-from live.settings.layers import live_changes
-from live.settings.presets import save_preset
-from live.settings.schema import Config
-from live.trajectory import GenTarget, Trajectory
-from models.base import Generator
-from models.classes import short_name
+from ganterp.live.settings.schema import Config
+from ganterp.live.show.control_loop import ControlLoop, ControlState
+from ganterp.live.show.generator_worker import GeneratorWorker
+from ganterp.live.show.operator import Operator, PresetSource, next_learnable
+from ganterp.live.show.report import Presented, ShowReport
+from ganterp.live.show.views import Alerts, Flashes, hud_model, osc_levels, osc_status
+from ganterp.live.trajectory import GenTarget, Trajectory
+from ganterp.live.video.record import Recorder
+from ganterp.models.base import Generator
+from ganterp.models.classes import short_name
 
 log = logging.getLogger("ganterp.show")
-
-#: How long a beat or inflection flash lasts on the HUD, seconds.
-FLASH_S = 0.25
 
 #: Shortest time between two frames shown before their tick because a keyframe
 #: answering a command was ready, seconds: a pad hit is shown at once, a fader's
 #: stream of commands at the display's own pace.
 EARLY_FRAME_GAP_S = 0.25
-
-
-@dataclass
-class _Flashes:
-    """When the HUD last saw a beat and an inflection (main thread only)."""
-
-    beats: int = 0
-    inflections: int = 0
-    beat_at: float = -1e9
-    inflection_at: float = -1e9
-
-    def update(self, beats: int, inflections: int, now: float) -> None:
-        if beats != self.beats:
-            self.beats, self.beat_at = beats, now
-        if inflections != self.inflections:
-            self.inflections, self.inflection_at = inflections, now
-
-
-@dataclass(frozen=True)
-class Presented:
-    """One presented frame, for latency measurements.
-
-    Attributes
-    ----------
-    time_s : float
-        Clock time it was presented, s.
-    keyframe : int
-        Index of the newest keyframe in it (0: the opening picture, -1: none).
-    weight : float
-        That keyframe's share of the picture.
-    onsets : int
-        Onsets the trajectory had seen when that keyframe's inputs were made.
-    frame : int
-        Audio frame up to which those inputs had analysed.
-    category : int
-        The category that keyframe was painted towards (-1: none).
-    """
-
-    time_s: float
-    keyframe: int
-    weight: float
-    onsets: int
-    frame: int
-    category: int = -1
-
-
-@dataclass
-class ShowReport:
-    """What happened during a show."""
-
-    seconds: float = 0.0
-    frames_presented: int = 0
-    display_fps: float = 0.0
-    keyframes: int = 0
-    keyframes_cancelled: int = 0
-    keyframes_per_s: float = 0.0
-    generate_ms_median: float = 0.0
-    generate_ms_p95: float = 0.0
-    generator_errors: int = 0
-    generator: str = ""
-    generator_warnings: list[str] = field(default_factory=list)
-    control_errors: int = 0
-    analysis_load: float = 0.0
-    overflows: int = 0
-    ring_dropped: int = 0
-    events_dropped: int = 0
-    display_errors: int = 0
-    onsets: int = 0
-    beats: int = 0
-    inflections: int = 0
-    source_state: str = ""
-    recording: RecordReport | None = None
-    record_error: str = ""
-    warnings: list[str] = field(default_factory=list)
-    trace: list[Presented] = field(default_factory=list)
-
-
-#: Settings the L key offers for MIDI learn, in turn.
-LEARNABLE = (
-    "trajectory.truncation",
-    "trajectory.morph_s",
-    "trajectory.breathe",
-    "trajectory.onset_pulse",
-    "trajectory.beat_pulse",
-    "trajectory.drift",
-    "display.brightness",
-    "display.contrast",
-    "display.hue_shift_deg",
-    "inflection.threshold",
-)
 
 
 class Show:
@@ -202,12 +95,11 @@ class Show:
         clock: Clock,
         categories: list[int] | None = None,
         recorder_factory: Callable[[AudioSource], Recorder] | None = None,
-        apply_preset: Callable[[str], Config] | None = None,
+        apply_preset: PresetSource | None = None,
         trace: bool = False,
         stop_when: Callable[[], bool] | None = None,
         surfaces: Callable[[Show], list[Any]] | None = None,
     ) -> None:
-        self.config = config
         self.source = source
         self.generator = generator
         self.display = display
@@ -224,10 +116,14 @@ class Show:
         wants_events = trace or bool(config.control.osc_out)
         self.events: DropQueue[Event] | None = DropQueue(4096) if wants_events else None
         self._surfaces_factory = surfaces
-        self.tap = TapClock()
-        self._fade: SettingsFade | None = None
-        self.midi_control: Any = None  # set by a MIDI surface (learn mode)
-        self.active_preset: tuple[str, Path, tuple[int, int] | None] | None = None
+        self.operator = Operator(
+            config,
+            clock=clock,
+            log_once=self.log_once,
+            adopt=self._adopt,
+            tap_time=self._tap_time,
+            presets=apply_preset,
+        )
         self.surfaces: list[Any] = []
         self.targets: LatestSlot[GenTarget] = LatestSlot()
         self.frames: LatestSlot[Keyframe] = LatestSlot()
@@ -239,7 +135,6 @@ class Show:
             categories=categories or [],
         )
         self._recorder_factory = recorder_factory
-        self._apply_preset = apply_preset
         self.recorder: Recorder | None = None
         d = config.display
         self.effects = PostEffects(d.brightness, d.contrast, d.hue_shift_deg)
@@ -297,9 +192,9 @@ class Show:
             clock=self.clock,
             period_s=cfg.analysis.hops_per_wake * analyzer.hop / analyzer.analysis_rate,
             log_once=self.log_once,
-            apply_command=self._apply_command,
-            beats=self.tap.filter,
-            tick=self._tick,
+            apply_command=self.operator.handle,
+            beats=self.operator.tap.filter,
+            tick=self.operator.tick,
         )
         self.worker = GeneratorWorker(
             generator=self.generator,
@@ -343,106 +238,33 @@ class Show:
             self.clock.now() - 1.0,
         )
 
-    # -- commands that belong to the show rather than the trajectory ------------------------
-    def _apply_command(self, command: Command) -> bool:
-        """Handle presets and settings on the control thread; True when handled here."""
-        if isinstance(command, SetSetting):
-            self._set_setting(command)
-            return True
-        if isinstance(command, TapTempo):
-            ring = self.source.ring
-            self.tap.tap(ring.frame_at(command.at) / ring.sample_rate)
-            return True
-        if isinstance(command, ReleaseTempo):
-            self.tap.release()
-            return True
-        if isinstance(command, SavePreset):
-            self._save_preset(command.name)
-            return True
-        if isinstance(command, MidiLearn):
-            if self.midi_control is None:
-                self.log_once("midi", "MIDI learn: this show has no MIDI control")
-            else:
-                try:
-                    self.midi_control.learn(command.target)
-                except Exception as exc:
-                    self.log_once("midi", f"MIDI learn '{command.target}': {exc}")
-            return True
-        name: str | None = None
-        if isinstance(command, LoadPresetSlot):
-            slots = self.config.show.presets
-            if not 1 <= command.slot <= len(slots):
-                self.log_once(
-                    "preset-slot",
-                    f"no preset in slot {command.slot} (show.presets has {len(slots)})",
-                )
-                return True
-            name = slots[command.slot - 1]
-        elif isinstance(command, LoadPreset):
-            name = command.name
-        if name is None:
-            return False
-        if self._apply_preset is None:
-            self.log_once("preset", "presets are not available in this show")
-            return True
-        fresh = isinstance(command, LoadPreset) and command.reload
-        try:
-            new = self._apply_preset(name, fresh=fresh) if fresh else self._apply_preset(name)
-        except Exception as exc:  # a broken preset file changes nothing
-            self.log_once("preset", f"preset '{name}' not applied: {exc}")
-            return True
-        path_of = getattr(self._apply_preset, "path", None)
-        try:
-            path = path_of(name) if path_of is not None else None
-        except Exception:
-            path = None
-        # The file as it was read, for the watcher to notice the next edit.
-        self.active_preset = (name, path, file_stamp(path)) if path is not None else None
-        # Glide from where the show is to the preset, in trajectory space.
-        self._fade = SettingsFade(
-            self.config, new, at=self.clock.now(), duration_s=new.show.preset_fade_s
-        )
-        self._tick()
-        log.info("preset '%s' %s", name, "reloaded" if fresh else "applied")
-        return True
+    # -- the operator's side --------------------------------------------------------------
+    @property
+    def config(self) -> Config:
+        """The settings now in effect (they change with commands and preset glides)."""
+        return self.operator.config
 
-    def _tick(self) -> bool:
-        """Advance a preset glide (control thread, every step); True when it moved."""
-        if self._fade is None:
-            return False
-        now = self.clock.now()
-        self._adopt(self._fade.config(now))
-        if self._fade.alpha(now) >= 1.0:
-            self._fade = None
-        return True
+    @property
+    def midi_control(self) -> Any:
+        """The MIDI surface that learns mappings, if the show has one."""
+        return self.operator.midi_control
 
-    def _save_preset(self, name: str) -> None:
+    @midi_control.setter
+    def midi_control(self, control: Any) -> None:
+        self.operator.midi_control = control
 
-        try:
-            path = save_preset(self._fade.end if self._fade else self.config, name)
-        except Exception as exc:
-            self.log_once("preset-save", f"preset '{name}' not saved: {exc}")
-            return
-        log.info("preset '%s' saved to %s", name, path)
+    @property
+    def active_preset(self) -> tuple[str, Path, tuple[int, int] | None] | None:
+        """The preset last applied: name, file and the file's stamp when read."""
+        return self.operator.active_preset
 
-    def _set_setting(self, command: SetSetting) -> None:
-
-        try:
-            new, ignored = live_changes(
-                self.config, {command.section: {command.key: command.value}}, origin="a command"
-            )
-        except Exception as exc:  # an invalid value changes nothing
-            self.log_once("set", f"{command.section}.{command.key} not changed: {exc}")
-            return
-        if ignored:
-            self.log_once("set", f"{', '.join(ignored)} cannot change during a show")
-            return
-        self._fade = None  # a hand on a control ends a glide where it is
-        self._adopt(new)
+    def _tap_time(self, at: float) -> float:
+        """Where clock time ``at`` falls in the input, audio seconds."""
+        ring = self.source.ring
+        return ring.frame_at(at) / ring.sample_rate
 
     def _adopt(self, new: Config) -> None:
         """Make new live settings take effect (control thread)."""
-        self.config = new
         self.trajectory.set_settings(new.trajectory)
         self.analyzer.apply_settings(new.analysis)
         if new.inflection != self.analyzer.inflection_settings:
@@ -468,9 +290,7 @@ class Show:
         elif isinstance(action, ToggleFreeze):
             self.send(Freeze(not self._frozen()))
         elif isinstance(action, NextMidiLearn):
-            current = self.midi_control.learning if self.midi_control is not None else None
-            i = LEARNABLE.index(current) + 1 if current in LEARNABLE else 0
-            self.send(MidiLearn(LEARNABLE[i % len(LEARNABLE)]))
+            self.send(MidiLearn(next_learnable(self.operator.learning)))
         elif isinstance(action, Blackout):
             self._blackout = action.on
             self.compositor.set_blackout(action.on)
@@ -489,7 +309,7 @@ class Show:
         period = 1.0 / cfg.display.fps
         start = self.clock.now()
         next_frame = start
-        beats_and_inflections = _Flashes()
+        flashes = Flashes()
         finished_at: float | None = None
         early_at = -EARLY_FRAME_GAP_S
         if self.recorder is not None:
@@ -499,7 +319,7 @@ class Show:
             now = self.clock.now()
             presented = now
             try:
-                presented = self._frame(now, beats_and_inflections)
+                presented = self._frame(now, flashes)
             except Exception as exc:  # a bad frame must not end the show
                 self.report.display_errors += 1
                 self.log_once("display", f"display error (last frame kept): {exc!r}")
@@ -537,7 +357,7 @@ class Show:
         if self.recorder is not None:
             self.recorder.stop_at(self._ended_at)  # before the threads are joined
 
-    def _frame(self, now: float, flashes: _Flashes) -> float:
+    def _frame(self, now: float, flashes: Flashes) -> float:
         """Show one frame; return the clock time it was presented."""
         for action in self.display.poll():
             self._handle(action)
@@ -549,12 +369,8 @@ class Show:
             self._last_version = version
         composite = self.compositor.frame(now)
         state, _ = self.state.get()
-        target = state.target if state is not None else None
-        if target is not None:
-            flashes.update(target.beats, target.inflections, now)
-        hud = None
-        if self.hud_on:
-            hud = self._hud(state, now - flashes.beat_at, now - flashes.inflection_at)
+        flashes.update(state, now)
+        hud = self._hud(state, flashes, now) if self.hud_on else None
         picture = composite.image
         # The screen may be delayed to meet late sound; the recording keeps its own sync.
         self.display.present(self.delay.push(now, picture), hud)
@@ -577,96 +393,46 @@ class Show:
             )
         return presented
 
-    def _hud(
-        self, state: ControlState | None, since_beat: float, since_inflection: float
-    ) -> HudModel:
-        names = self.class_names
-        f = state.features if state is not None else None
-        t = state.target if state is not None else None
-        src = self.source.status()
-        warnings = []
-        if src.state not in ("running", "ended"):
-            warnings.append(
-                f"input {src.state}: {src.message}" if src.message else f"input {src.state}"
-            )
+    def _hud(self, state: ControlState | None, flashes: Flashes, now: float) -> HudModel:
         stats = self.worker.stats
-        if stats.errors:
-            warnings.append(f"generator errors {stats.errors}: {stats.last_error[:60]}")
-        if state is not None and state.errors:
-            warnings.append(f"control-loop errors {state.errors}")
-        if self.recorder is not None and self.recorder.dropped:
-            warnings.append(f"recording dropped {self.recorder.dropped} frames")
-        if self._blackout:
-            warnings.append("blackout (B)")
-        if t is not None and t.frozen:
-            warnings.append("frozen (P)")
-        if self.report.display_errors:
-            warnings.append(f"display errors {self.report.display_errors}")
-        learning = self.midi_control.learning if self.midi_control is not None else None
-        if learning:
-            warnings.append(f"MIDI learn: {learning} - move a control (L: next setting)")
-        # Fallbacks the generator took (a slower engine, a smaller model): the latest two.
-        warnings.extend(self.generator.warnings[-2:])
-        ring_dropped = state.ring_dropped if state is not None else 0
-        counters = f"overflows {src.overflows}  audio drops {ring_dropped}"
-        if state is not None and state.events_dropped:
-            counters += f"  events dropped {state.events_dropped}"
-        times = list(stats.times_ms)
-        return HudModel(
+        target = state.target if state is not None else None
+        alerts = Alerts(
+            source=self.source.status(),
+            generator_errors=stats.errors,
+            last_generator_error=stats.last_error,
+            recording_dropped=self.recorder.dropped if self.recorder is not None else 0,
+            blackout=self._blackout,
+            frozen=bool(target is not None and target.frozen),
+            display_errors=self.report.display_errors,
+            learning=self.operator.learning,
+            generator_warnings=self.generator.warnings,
+        )
+        return hud_model(
+            state,
+            class_names=self.class_names,
+            alerts=alerts,
+            flashes=flashes,
+            now=now,
             display_fps=self.display_rate.rate(),
             keyframes_per_s=self.worker.rate.rate(),
-            generate_ms=statistics.median(times) if times else 0.0,
-            rms_db=f.rms_db if f else -120.0,
-            level=f.level if f else 0.0,
-            bands=f.bands if f else (0.0, 0.0, 0.0),
-            bpm=f.bpm if f else 0.0,
-            beat_flash=max(0.0, 1.0 - since_beat / FLASH_S),
-            inflection_flash=max(0.0, 1.0 - since_inflection / (3 * FLASH_S)),
-            curve=f.curve if f else 0.0,
+            generate_times_ms=list(stats.times_ms),
             threshold=self.config.inflection.absolute_threshold,
-            current=names[t.category] if t else "",
-            upcoming=names[t.upcoming] if t else "",
-            alpha=t.alpha if t else 0.0,
-            inflections=t.inflections if t else 0,
-            counters=counters,
-            source=f"{self.source.label} - {src.state}",
-            warnings=tuple(warnings),
-            generator=self.generator.status,
+            source_label=self.source.label,
+            generator_status=self.generator.status,
         )
 
-    # -- shutting down ----------------------------------------------------------------------
+    # -- views for OSC (any thread) ---------------------------------------------------------
     def status(self) -> list[Any]:
-        """The show's state as OSC arguments (thread-safe; for ``/ganterp/status``).
-
-        Returns
-        -------
-        list
-            Category index and name, next category's name, tempo (BPM),
-            inflections so far, frozen, blackout and HUD (0 or 1).
-        """
+        """The show's state as OSC arguments (for ``/ganterp/status``); see :func:`osc_status`."""
         state, _ = self.state.get()
-        t = state.target if state is not None else None
-        f = state.features if state is not None else None
-        return [
-            int(t.category) if t else -1,
-            self.class_names[t.category] if t else "",
-            self.class_names[t.upcoming] if t else "",
-            float(f.bpm) if f else 0.0,
-            int(t.inflections) if t else 0,
-            int(bool(t and t.frozen)),
-            int(self._blackout),
-            int(self.hud_on),
-        ]
+        return osc_status(state, self.class_names, blackout=self._blackout, hud=self.hud_on)
 
     def level_state(self) -> tuple[float, float, float, float, int, str] | None:
         """Level, band levels (0-1), category index and name, for OSC out (thread-safe)."""
         state, _ = self.state.get()
-        if state is None or state.target is None:
-            return None
-        f, t = state.features, state.target
-        low, mid, high = f.bands if f else (0.0, 0.0, 0.0)
-        return (f.level if f else 0.0, low, mid, high, t.category, self.class_names[t.category])
+        return osc_levels(state, self.class_names)
 
+    # -- shutting down ----------------------------------------------------------------------
     def _shutdown(self) -> None:
         for surface in self.surfaces:
             try:
@@ -692,33 +458,11 @@ class Show:
                     self.report.record_error = str(exc)
         self.source.stop()
         self.display.close()
-        self._fill_report()
-
-    def _fill_report(self) -> None:
-        r = self.report
-        r.display_fps = r.frames_presented / r.seconds if r.seconds > 0 else 0.0
         worker = getattr(self, "worker", None)
-        if worker is not None:
-            times = list(worker.stats.times_ms)
-            r.keyframes = worker.stats.keyframes
-            r.keyframes_cancelled = worker.stats.cancelled
-            r.keyframes_per_s = r.keyframes / r.seconds if r.seconds > 0 else 0.0
-            if times:
-                r.generate_ms_median = float(np.median(times))
-                r.generate_ms_p95 = float(np.percentile(times, 95))
-            r.generator_errors = worker.stats.errors
-        r.generator = self.generator.status
-        r.generator_warnings = list(self.generator.warnings)
         state, _ = self.state.get()
-        if state is not None:
-            r.control_errors = state.errors
-            r.analysis_load = state.load
-            r.ring_dropped = state.ring_dropped
-            r.events_dropped = state.events_dropped
-            if state.target is not None:
-                r.onsets = state.target.onsets
-                r.beats = state.target.beats
-                r.inflections = state.target.inflections
-        status = self.source.status()
-        r.overflows = status.overflows
-        r.source_state = status.state
+        self.report.fill(
+            generator=self.generator,
+            stats=worker.stats if worker is not None else None,
+            state=state,
+            source=self.source.status(),
+        )
