@@ -127,14 +127,34 @@ def list_devices(kind: DeviceKind = "all") -> list[DeviceInfo]:
     return [d for d in devices if kind == "all" or d.channels(kind) > 0]
 
 
-def _names(devices: Iterable[DeviceInfo]) -> str:
-    items = [f"[{d.index}] {d.name} ({d.hostapi})" for d in devices]
+def shortlist(items: Sequence[str], sep: str, more: str = "") -> str:
+    """Join names for a one-line error: at most 12, then how many more.
+
+    Parameters
+    ----------
+    items : sequence of str
+        The names, in the order to show them.
+    sep : str
+        What goes between two names.
+    more : str
+        Added after "and N more" when some were left out (e.g. where to see them).
+
+    Returns
+    -------
+    str
+        ``"none"`` for no names.
+    """
     if not items:
         return "none"
-    if len(items) > _MAX_LISTED:
-        extra = len(items) - _MAX_LISTED
-        items = [*items[:_MAX_LISTED], f"and {extra} more (see 'ganterp devices')"]
-    return "; ".join(items)
+    shown = list(items)
+    if len(shown) > _MAX_LISTED:
+        shown = [*shown[:_MAX_LISTED], f"and {len(shown) - _MAX_LISTED} more{more}"]
+    return sep.join(shown)
+
+
+def _names(devices: Iterable[DeviceInfo]) -> str:
+    items = [f"[{d.index}] {d.name} ({d.hostapi})" for d in devices]
+    return shortlist(items, "; ", " (see 'ganterp devices')")
 
 
 def _default_index(kind: DeviceKind) -> int:

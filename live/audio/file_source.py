@@ -12,6 +12,7 @@ import numpy as np
 
 from ganterp.live.audio.decode import check_file, decoder_for
 from ganterp.live.audio.devices import DeviceInfo
+from ganterp.live.audio.helper_thread import HelperThread
 from ganterp.live.audio.portaudio import PortAudioBackend, stream_active
 from ganterp.live.audio.ring import AudioRing
 from ganterp.live.audio.source import SourceState, SourceStatus, StreamLike
@@ -141,9 +142,7 @@ class FileSource:
         self._ended = False
         self._started = False
         self._closed = False
-        self._stopping = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._helper = HelperThread("ganterp-file-source")
         self._lock = threading.Lock()
 
         # Monitor: preallocated single-producer single-consumer queue of blocks.
@@ -307,14 +306,14 @@ class FileSource:
                 self._message = f"{self.path.name} played to its end"
 
     def _run_paced(self) -> None:
-        while not self._stopping.is_set() and not self._ended:
+        while not self._helper.stopping.is_set() and not self._ended:
             self.pump()
             if self._ended:
                 break
             delay = self._next_due() - self._clock.now()
             if delay > 0:
-                self._wake.wait(delay)
-                self._wake.clear()
+                self._helper.wake.wait(delay)
+                self._helper.wake.clear()
 
     # -- monitored playback -------------------------------------------------------------
     def _out_callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
@@ -363,7 +362,7 @@ class FileSource:
         last_rd = self._rd
         last_progress = clock.now()
         stall_s = max(0.5, 4 * block_s)
-        while not self._stopping.is_set():
+        while not self._helper.stopping.is_set():
             # Fill the queue.
             while not self._producer_done and self._wr - self._rd < self._qn:
                 self._produce()
@@ -386,8 +385,8 @@ class FileSource:
             wait = max(block_s, (backlog - (3 * self._qn) // 4) * block_s)
             if self._producer_done:
                 wait = block_s
-            self._wake.wait(wait)
-            self._wake.clear()
+            self._helper.wake.wait(wait)
+            self._helper.wake.clear()
 
     def _fall_back_to_clock(self) -> None:
         """The monitor died: keep feeding the ring, clock-paced, from where it stopped."""
@@ -426,9 +425,8 @@ class FileSource:
         with self._lock:
             if self._closed:
                 raise RuntimeError("this FileSource was stopped; make a new one to play again")
-            if self._thread is not None or self._ended:
+            if self._helper.running or self._ended:
                 return
-            self._stopping.clear()
             if self._monitor_dev is None:
                 if not self._started:
                     self._started = True
@@ -447,7 +445,7 @@ class FileSource:
                     samplerate=self.sample_rate,
                     blocksize=self.blocksize,
                     callback=self._out_callback,
-                    finished_callback=self._wake.set,
+                    finished_callback=self._helper.wake.set,
                 )
                 self._cb_enabled = True
                 try:
@@ -462,17 +460,12 @@ class FileSource:
                 self._t0 = self._clock.now()
                 self._state = "running"
                 target = self._run_monitored
-            self._thread = threading.Thread(target=target, name="ganterp-file-source", daemon=True)
-            self._thread.start()
+            self._helper.start(target)
 
     def stop(self) -> None:
         """Stop playback, join the thread, release the monitor and the file; idempotent."""
         with self._lock:
-            self._stopping.set()
-            self._wake.set()
-            thread, self._thread = self._thread, None
-            if thread is not None and thread is not threading.current_thread():
-                thread.join()
+            self._helper.stop()
             self._cb_enabled = False
             stream, self._stream = self._stream, None
             if stream is not None and self._monitor_dev is not None and self._backend is not None:
@@ -489,7 +482,5 @@ class FileSource:
         bool
             :attr:`finished`.
         """
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
+        self._helper.join(timeout)
         return self._ended

@@ -62,7 +62,8 @@ from typing import Any
 
 import numpy as np
 
-from ganterp.live.audio.devices import _MAX_LISTED
+from ganterp.live.audio.devices import shortlist
+from ganterp.live.audio.helper_thread import HelperThread
 from ganterp.live.audio.live_input import LiveInput, SilenceFeed, run_bounded
 from ganterp.live.audio.ring import AudioRing
 from ganterp.live.audio.source import SourceState
@@ -137,12 +138,7 @@ def match_ports(names: Sequence[str], pattern: str) -> list[str]:
 
 
 def _listed(names: Sequence[str]) -> str:
-    if not names:
-        return "none"
-    items = list(names)
-    if len(items) > _MAX_LISTED:
-        items = [*items[:_MAX_LISTED], f"and {len(items) - _MAX_LISTED} more"]
-    return ", ".join(items)
+    return shortlist(names, ", ")
 
 
 class _Stage:
@@ -252,9 +248,7 @@ class JackSource(LiveInput):
         self._pending = False  # running, but no source port matched yet after a reconnect
         self._parked = False  # the client is on a server at another rate, kept inactive
         self._started = False
-        self._stopping = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._helper = HelperThread("ganterp-jack-watchdog")
         self._lock = threading.Lock()  # start/stop against each other (never in a callback)
 
         client = self._open_client(self._gen + 1)
@@ -354,7 +348,7 @@ class JackSource(LiveInput):
         def shutdown(status: Any, reason: str) -> None:
             # libjack's thread, as in a signal handler: flag it, wake the watchdog.
             self._shutdown = (gen, reason)
-            self._wake.set()
+            self._helper.wake.set()
 
         return shutdown
 
@@ -428,11 +422,7 @@ class JackSource(LiveInput):
             self._pending = False
             self._state = "running"
             self._message = ""
-            self._stopping.clear()
-            self._thread = threading.Thread(
-                target=self._watch, name="ganterp-jack-watchdog", daemon=True
-            )
-            self._thread.start()
+            self._helper.start(self._watch)
 
     def _ready_client(self) -> Any:
         """The current client, reopened if it was closed or its server went away."""
@@ -461,11 +451,7 @@ class JackSource(LiveInput):
     def stop(self) -> None:
         """Stop capturing, join the watchdog and close the client; idempotent."""
         with self._lock:
-            self._stopping.set()
-            self._wake.set()
-            thread, self._thread = self._thread, None
-            if thread is not None and thread is not threading.current_thread():
-                thread.join()
+            self._helper.stop()
             self._writing = False
             self._gen += 1
             self._parked = False
@@ -484,10 +470,10 @@ class JackSource(LiveInput):
         last_progress = clock.now()
         next_try = clock.now() + self.reopen_interval_s
         last_error = ""
-        while not self._stopping.is_set():
-            self._wake.wait(poll)
-            self._wake.clear()
-            if self._stopping.is_set():
+        while not self._helper.stopping.is_set():
+            self._helper.wake.wait(poll)
+            self._helper.wake.clear()
+            if self._helper.stopping.is_set():
                 break
             try:
                 now = clock.now()
@@ -523,7 +509,11 @@ class JackSource(LiveInput):
                     last_cycles, last_progress = self._cycles, now
                 if self._state == "lost":
                     silence.fill(now)
-                    if self._client is None and now >= next_try and not self._stopping.is_set():
+                    if (
+                        self._client is None
+                        and now >= next_try
+                        and not self._helper.stopping.is_set()
+                    ):
                         next_try = now + self.reopen_interval_s
                         if self._try_reconnect(silence):
                             last_cycles, last_progress = self._cycles, clock.now()
@@ -583,7 +573,7 @@ class JackSource(LiveInput):
             _close(client)
             log.debug("reconnecting to JACK failed: %s", one_line(exc))
             return False
-        if self._stopping.is_set():
+        if self._helper.stopping.is_set():
             self._gen += 1
             _close(client)
             return False

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ganterp.live.audio.devices import DeviceInfo
+from ganterp.live.audio.helper_thread import HelperThread
 from ganterp.live.audio.live_input import LiveInput, SilenceFeed
 from ganterp.live.audio.portaudio import PortAudioBackend, stream_active
 from ganterp.live.audio.ring import AudioRing
@@ -121,9 +122,7 @@ class MicSource(LiveInput):
         self._message = ""
         self._reopen_count = 0
         self._started = False
-        self._stopping = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._helper = HelperThread("ganterp-mic-watchdog")
         self._lock = threading.Lock()  # start/stop against each other (never in a callback)
 
     # -- properties ---------------------------------------------------------------------
@@ -150,7 +149,7 @@ class MicSource(LiveInput):
 
     def _finished(self) -> None:
         # PortAudio calls this when a stream becomes inactive; wake the watchdog.
-        self._wake.set()
+        self._helper.wake.set()
 
     def _open(self, device: DeviceInfo) -> StreamLike:
         """Open and start a stream on ``device`` as the next generation."""
@@ -192,20 +191,12 @@ class MicSource(LiveInput):
             self._started = True
             self._state = "running"
             self._message = ""
-            self._stopping.clear()
-            self._thread = threading.Thread(
-                target=self._watch, name="ganterp-mic-watchdog", daemon=True
-            )
-            self._thread.start()
+            self._helper.start(self._watch)
 
     def stop(self) -> None:
         """Stop capturing, join the watchdog and release the device; idempotent."""
         with self._lock:
-            self._stopping.set()
-            self._wake.set()
-            thread, self._thread = self._thread, None
-            if thread is not None and thread is not threading.current_thread():
-                thread.join()
+            self._helper.stop()
             stream, self._stream = self._stream, None
             self._gen += 1
             if stream is not None:
@@ -224,10 +215,10 @@ class MicSource(LiveInput):
         last_progress = clock.now()
         silence = SilenceFeed(self.ring)
         next_reopen = 0.0
-        while not self._stopping.is_set():
-            self._wake.wait(poll)
-            self._wake.clear()
-            if self._stopping.is_set():
+        while not self._helper.stopping.is_set():
+            self._helper.wake.wait(poll)
+            self._helper.wake.clear()
+            if self._helper.stopping.is_set():
                 break
             now = clock.now()
             if self._state == "running":
@@ -248,7 +239,7 @@ class MicSource(LiveInput):
                     next_reopen = now + self.reopen_interval_s
             if self._state == "lost":
                 silence.fill(now)
-                if now >= next_reopen and not self._stopping.is_set():
+                if now >= next_reopen and not self._helper.stopping.is_set():
                     next_reopen = now + self.reopen_interval_s
                     if self._try_reopen():
                         last_written, last_progress = self.ring.written, clock.now()
@@ -291,7 +282,7 @@ class MicSource(LiveInput):
         except AudioInputError as exc:
             log.debug("reopening '%s' failed: %s", dev.name, exc)
             return False
-        if self._stopping.is_set():
+        if self._helper.stopping.is_set():
             self._gen += 1
             self._backend.release(stream, found)
             return False

@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 
 import ganterp.live.audio.devices as devices
-from ganterp.live.audio.devices import DeviceInfo, format_device_table, list_devices, resolve_device
+from ganterp.live.audio.devices import (
+    DeviceInfo,
+    format_device_table,
+    list_devices,
+    resolve_device,
+    shortlist,
+)
 from ganterp.live.core.errors import AudioInputError
 
 
@@ -202,3 +208,11 @@ def test_format_device_table(studio: types.ModuleType) -> None:
     # columns line up
     assert len({line.index("Hz") for line in lines[1:]}) == 1
     assert format_device_table([]) == "no audio devices found"
+
+
+def test_shortlist_names_at_most_twelve_then_counts_the_rest() -> None:
+    assert shortlist([], ", ") == "none"
+    assert shortlist(["a", "b"], "; ") == "a; b"
+    names = [f"n{i}" for i in range(15)]
+    text = shortlist(names, ", ", " (see here)")
+    assert text.endswith("n11, and 3 more (see here)") and "n12" not in text
