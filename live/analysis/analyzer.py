@@ -42,6 +42,7 @@ from ganterp.live.analysis.inflection import (
 from ganterp.live.analysis.resample import StreamResampler
 from ganterp.live.analysis.spectral import SpectralChangeStream
 from ganterp.live.analysis.spectrum import SpectrumStream
+from ganterp.live.audio.channels import to_mono
 from ganterp.live.settings.schema import AnalysisSettings, InflectionSettings
 
 #: The one rate everything is analysed at, Hz (the original's reference rate: its
@@ -327,8 +328,7 @@ class Analyzer:
             In the order they were found.
         """
         x = np.asarray(samples)
-        if x.ndim == 2:
-            x = x.mean(axis=1, dtype=x.dtype) if x.shape[1] > 1 else x[:, 0]
+        x = to_mono(x, dtype=x.dtype)
         events: list[Event] = []
         features = self._sync(start_frame, events)
         energy = float(np.dot(x, x))  # NaN or inf inside (or absurdly loud) makes it non-finite

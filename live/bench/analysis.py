@@ -17,6 +17,7 @@ import numpy as np
 from ganterp.live.analysis.analyzer import Analyzer
 from ganterp.live.analysis.features import Inflection
 from ganterp.live.analysis.inflection import seed_curve, seed_inflections
+from ganterp.live.audio.channels import to_mono
 from ganterp.live.bench.measure import stats
 from ganterp.live.settings.schema import AnalysisSettings, InflectionSettings
 
@@ -165,10 +166,7 @@ def bench_inflections(
         f1 = 2 * matched / (original + found) if original + found else float("nan")
         return {"precision": precision, "recall": recall, "f1": f1}
 
-    monos = [
-        (name, (audio.mean(axis=1) if audio.ndim == 2 else audio).astype(np.float32), sr)
-        for name, audio, sr in tracks
-    ]
+    monos = [(name, to_mono(audio), sr) for name, audio, sr in tracks]
     references = [original_times(mono, sr) for _, mono, sr in monos]
     runs = [("seed", LOOKAHEADS_S[0])]
     runs += [(d, la) for la in LOOKAHEADS_S[1:] for d in ("seed", "predictive")]

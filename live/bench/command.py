@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ganterp.live.audio.channels import to_mono
 from ganterp.live.audio.decode import read_all
 from ganterp.live.bench.analysis import bench_analysis, bench_inflections
 from ganterp.live.bench.biggan import bench_biggan, resolve_bench_weights
@@ -151,7 +152,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     demo, demo_sr = _load(demo_track())
     if "analysis" in parts:
         console.print("[bold]analysis[/] …")
-        results["analysis"] = bench_analysis(demo.mean(axis=1) if demo.ndim == 2 else demo, demo_sr)
+        results["analysis"] = bench_analysis(to_mono(demo), demo_sr)
     threads = args.threads or config.generator.threads
     generators = _names(args.generator)
     biggan_dirs: dict[str, str] = {}

@@ -22,6 +22,7 @@ import torch
 from ganterp.live.analysis.analyzer import Analyzer
 from ganterp.live.analysis.features import Beat
 from ganterp.live.analysis.inflection import seed_curve, seed_inflections
+from ganterp.live.audio.channels import to_mono
 from ganterp.live.audio.decode import read_all
 from ganterp.live.offline import musicality as m
 from ganterp.live.offline.dmv import dmv_frames
@@ -72,7 +73,7 @@ def load_recording(path: Path, seconds: float, name: str | None = None) -> Recor
         Mono float32 samples at the file's own rate.
     """
     audio, sr = read_all(path)
-    mono = audio.mean(axis=1) if audio.ndim == 2 else audio
+    mono = to_mono(audio)
     if seconds > 0:
         mono = mono[: round(seconds * sr)]
     return Recording(name or path.name, path, mono.astype(np.float32), int(sr))

@@ -17,6 +17,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from ganterp.live.audio.channels import to_mono
 from ganterp.live.core.errors import RecordError
 from ganterp.live.core.paths import partial_path
 
@@ -161,7 +162,7 @@ class Muxer:
             if self.audio_channels == 2:
                 block = block[:, :2] if block.shape[1] >= 2 else np.repeat(block, 2, axis=1)
             else:
-                block = block.mean(axis=1, keepdims=True)
+                block = to_mono(block)[:, None]
         self._pending = np.concatenate([self._pending, block.astype(np.float32, copy=False)])
         self._flush_audio(whole_frames=True)
 
