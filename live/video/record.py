@@ -107,7 +107,6 @@ class Recorder:
         self._queue: DropQueue[tuple[int, np.ndarray]] = DropQueue(queue_frames)
         self._t0 = clock.now()
         self._next_index = 0
-        self._frames = 0
         self._repeated = 0
         self._last_written = -1
         self._last_image: np.ndarray | None = None
@@ -125,7 +124,6 @@ class Recorder:
             threads=1,
             suffixes=(".mp4",),
         )
-        self._partial = self._mux.partial
         self._thread = threading.Thread(target=self._run, name="ganterp-record", daemon=True)
 
     def begin(self, t0: float | None = None) -> None:
@@ -195,7 +193,6 @@ class Recorder:
     def _encode(self, index: int, image: np.ndarray) -> None:
         self._mux.write_video(image, index)
         self._last_written = index
-        self._frames += 1
 
     def _write_audio(self) -> None:
         start, block = self._reader.read()
@@ -257,13 +254,15 @@ class Recorder:
         else:
             self._mux.close_quietly()
         if self._error is not None:
-            raise RecordError(f"recording failed ({self._error}); partial file: {self._partial}")
+            raise RecordError(
+                f"recording failed ({self._error}); partial file: {self._mux.partial}"
+            )
         self._mux.publish()
         return RecordReport(
             path=self.path,
-            frames=self._frames,
+            frames=self._mux.frames,
             repeated=self._repeated,
             dropped=self._queue.dropped,
             audio_s=self._mux.audio_samples / self._sample_rate,
-            video_s=self._frames / self.fps,
+            video_s=self._mux.frames / self.fps,
         )
