@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
@@ -158,23 +159,46 @@ def package_version() -> str:
 class Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line with a did-you-mean, not the usage."""
 
-    def _every_option(self) -> list[str]:
+    def _options_of(self, command: str | None) -> tuple[str, list[str]]:
+        """The program's name and the flags it takes with ``command`` (every command's if None)."""
         options = list(self._option_string_actions)
+        prog = self.prog
         for action in self._actions:
             if isinstance(action, argparse._SubParsersAction):
-                for sub in action.choices.values():
-                    options += list(sub._option_string_actions)
-        return sorted(set(options))
+                for name, sub in action.choices.items():
+                    if command is None or name == command:
+                        options += list(sub._option_string_actions)
+                if command in action.choices:
+                    prog = action.choices[command].prog
+        return prog, sorted(set(options))
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        """Parse like argparse; an unknown flag is suggested from its own command's flags."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self._fail(
+                f"unrecognized arguments: {' '.join(extras)}", getattr(parsed, "command", None)
+            )
+        return parsed
 
     def error(self, message: str) -> NoReturn:  # type: ignore[override]
         """Print ``ganterp: error: MESSAGE; did you mean …`` and exit with status 2."""
+        self._fail(message, None)
+
+    def _fail(self, message: str, command: str | None) -> NoReturn:
         hint = ""
+        prog, options = self._options_of(command)
         unknown = re.match(r"unrecognized arguments: (\S+)", message)
         choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
         if unknown and unknown.group(1).startswith("-"):
             flag = unknown.group(1).split("=", 1)[0]
-            hint = did_you_mean(flag, self._every_option())
+            if flag in self._options_of(None)[1]:  # another command's flag
+                hint = f"; {prog} does not take {flag}"
+            else:
+                hint = did_you_mean(flag, options)
         elif choice:
             options = re.findall(r"'([^']*)'", choice.group(2)) or choice.group(2).split(", ")
             hint = did_you_mean(choice.group(1), options)
-        self.exit(2, f"{self.prog}: error: {message}{hint} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {message}{hint} (see {prog} --help)\n")

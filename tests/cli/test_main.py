@@ -56,6 +56,16 @@ def test_a_misspelled_flag_or_choice_is_one_line_with_a_suggestion(
     assert err.startswith("ganterp") and suggestion in err
 
 
+def test_another_commands_flag_is_named_as_such_not_suggested_as_itself(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    err = one_line_error(["render", "x.wav", "--seconds", "15"], capsys)
+    assert "ganterp render does not take --seconds" in err and "did you mean" not in err
+    assert err.rstrip().endswith("(see ganterp render --help)")
+    err = one_line_error(["live", "--windwed"], capsys)
+    assert "(see ganterp live --help)" in err
+
+
 def test_a_bad_choice_without_a_close_one_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     err = one_line_error(["render", "x.wav", "--channel", "centre"], capsys)
     assert "invalid choice: 'centre'" in err and "'mix'" in err
