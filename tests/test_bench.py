@@ -178,3 +178,40 @@ def test_bench_inflections_compares_both_detectors(tmp_path: Path) -> None:
             # Decided exactly the look-ahead after the point the original chose, ±0.25 s.
             assert abs(r["decision_delay_s"]["median"] - r["lookahead_s"]) <= 0.25
     assert "predictive" in proc.stdout and "0.58" in proc.stdout
+
+
+def test_bench_music_scores_both_mappings_on_one_recording(tmp_path: Path) -> None:
+    from audiofiles import write_audio
+    from signals import sections_with_gaps
+
+    from ganterp.live.bench.music import MAPPINGS, bench_music, load_recording, plot_music
+    from ganterp.live.bench.report import music_table
+    from ganterp.live.settings.layers import load_config
+    from ganterp.models.registry import make_generator
+
+    sr, fps = 22050, 10.0
+    audio, _ = sections_with_gaps(sr, lengths=(3.0, 3.0), gap=1.5)
+    path = write_audio(tmp_path / "two.wav", audio[:, None], sr)
+    rec = load_recording(path, 0)
+    assert rec.sample_rate == sr and rec.duration_s == pytest.approx(7.5, abs=0.01)
+    generator = make_generator("cppn", resolution=32, threads=1)
+    result = bench_music([rec], load_config(), generator, fps=fps)
+    (row,) = result["recordings"]
+    n_frames = int(7.5 * fps)
+    assert len(row["series"]["flux"]) == n_frames
+    for mapping in MAPPINGS:
+        scores = row[mapping]
+        assert len(row["series"][mapping]) == n_frames
+        assert scores["mean_change"] > 1.0  # both pictures move
+        assert -1.0 <= scores["follow_rho"] <= 1.0
+        assert 0.0 < scores["calm_in_silence"] < 1.0  # the gap is calmer than the music
+        assert result["median"][mapping]["follow_rho"] == scores["follow_rho"]
+    # The table and the plot show what was measured.
+    from rich.console import Console
+
+    console = Console(record=True, width=200)
+    console.print(music_table(result))
+    text = console.export_text()
+    assert "two.wav" in text and f"{row['ganterp']['follow_rho']:.2f}" in text
+    plot_music(result, tmp_path / "music.png")
+    assert (tmp_path / "music.png").stat().st_size > 10_000
