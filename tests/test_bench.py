@@ -1,4 +1,4 @@
-"""`ganterp bench` runs end to end (with short durations) and saves what it printed."""
+"""`ganterp bench` runs end to end (with short durations) and saves what it printed; its musicality part on one recording."""
 
 from __future__ import annotations
 
@@ -9,6 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from audiofiles import write_audio
+from rich.console import Console
+from signals import sections_with_gaps
+
+from ganterp.live.bench.music import MAPPINGS, bench_music, load_recording, plot_music
+from ganterp.live.bench.report import music_table
+from ganterp.live.settings.layers import load_config
+from ganterp.models.registry import make_generator
 
 pytestmark = pytest.mark.slow
 
@@ -181,14 +189,6 @@ def test_bench_inflections_compares_both_detectors(tmp_path: Path) -> None:
 
 
 def test_bench_music_scores_both_mappings_on_one_recording(tmp_path: Path) -> None:
-    from audiofiles import write_audio
-    from signals import sections_with_gaps
-
-    from ganterp.live.bench.music import MAPPINGS, bench_music, load_recording, plot_music
-    from ganterp.live.bench.report import music_table
-    from ganterp.live.settings.layers import load_config
-    from ganterp.models.registry import make_generator
-
     sr, fps = 22050, 10.0
     audio, _ = sections_with_gaps(sr, lengths=(3.0, 3.0), gap=1.5)
     path = write_audio(tmp_path / "two.wav", audio[:, None], sr)
@@ -207,8 +207,6 @@ def test_bench_music_scores_both_mappings_on_one_recording(tmp_path: Path) -> No
         assert 0.0 < scores["calm_in_silence"] < 1.0  # the gap is calmer than the music
         assert result["median"][mapping]["follow_rho"] == scores["follow_rho"]
     # The table and the plot show what was measured.
-    from rich.console import Console
-
     console = Console(record=True, width=200)
     console.print(music_table(result))
     text = console.export_text()

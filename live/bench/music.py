@@ -76,7 +76,7 @@ def load_recording(path: Path, seconds: float, name: str | None = None) -> Recor
     mono = to_mono(audio)
     if seconds > 0:
         mono = mono[: round(seconds * sr)]
-    return Recording(name or path.name, path, mono.astype(np.float32), int(sr))
+    return Recording(name or path.name, path, mono, int(sr))
 
 
 def reference_events(rec: Recording, config: Config) -> tuple[list[float], list[float]]:
