@@ -188,10 +188,12 @@ def test_a_command_drops_the_stale_keyframe_in_progress(music):
 
 def test_a_command_is_shown_without_waiting_for_the_next_tick(music):
     path, _, _ = music
-    # Two frames a second: the next tick is up to 500 ms away when a command comes,
-    # and waiting for it would put half of them over 250 ms.
-    show, _ = _show(path, CppnGenerator(resolution=32), _config(3.0, fps=2.0), trace=True)
-    categories = (900, 901, 902, 903, 904)
+    # Two frames a second, a command every 0.45 s: waiting for the next tick would
+    # delay the commands by a sweep of phases 0.05 s apart over the 0.5 s period,
+    # so only two of ten would be shown within 0.1 s. Shown at once, all are; a
+    # machine that stalls the whole process for a moment may delay two or three.
+    show, _ = _show(path, CppnGenerator(resolution=32), _config(5.5, fps=2.0), trace=True)
+    categories = tuple(range(900, 910))
     sent: list[float] = []
 
     def operator():
@@ -202,20 +204,23 @@ def test_a_command_is_shown_without_waiting_for_the_next_tick(music):
 
     threading.Thread(target=operator, daemon=True).start()
     report = show.run()
-    delays = [
-        next(p.time_s for p in report.trace if p.time_s >= t and p.category == category) - t
-        for t, category in zip(sent, categories, strict=True)
-    ]
-    assert max(delays) < 0.25, delays
+    delays = np.array(
+        [
+            next(p.time_s for p in report.trace if p.time_s >= t and p.category == category) - t
+            for t, category in zip(sent, categories, strict=True)
+        ]
+    )
+    assert (delays < 0.1).sum() >= 7, delays
+    assert np.median(delays) < 0.05, delays
 
 
 def test_a_stream_of_commands_cannot_race_the_display(music):
     path, _, _ = music
     slow = Flaky(CppnGenerator(resolution=32), delay_s=0.03, steps=10)
-    show, _ = _show(path, slow, _config(2.5, fps=10.0), trace=True)
+    show, _ = _show(path, slow, _config(4.0, fps=10.0), trace=True)
 
     def fader():  # a MIDI fader on a setting that repaints, 200 moves a second
-        for i in range(400):
+        for i in range(800):
             show.send(SetSetting("trajectory", "truncation", 0.3 + 0.001 * (i % 100)))
             time.sleep(0.005)
 

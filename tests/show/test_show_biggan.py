@@ -46,11 +46,14 @@ def _config(music: Path, **generator) -> Config:
 def test_a_show_on_a_tiny_biggan_paints_changing_frames(music, tmp_path) -> None:
     weights = write_tiny_model(tmp_path / "biggan-deep-128", 128, seed=5)
     config = _config(music, name="biggan-deep-128", weights=str(weights), backend="eager")
+    # About 0.3 s a keyframe on one core; how many is the bench's business, that
+    # they keep coming is this test's (a busy machine paints half as many).
+    config = replace(config, show=replace(config.show, seconds=4.0))
     display = KeepFrames()
     show = build_show(config, clock=MonotonicClock(), display=display)
     report = show.run()
     assert report.generator.startswith("biggan-deep-128 eager")
-    assert report.keyframes >= 10 and report.generator_errors == 0
+    assert report.keyframes >= 5 and report.generator_errors == 0
     frames = np.stack(display.frames).astype(np.float32)
     assert frames.shape[1:] == (128, 128, 3)
     assert all(f.std() > 2.0 for f in frames), "a flat frame was shown"
