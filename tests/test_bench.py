@@ -213,3 +213,15 @@ def test_bench_music_scores_both_mappings_on_one_recording(tmp_path: Path) -> No
     assert "two.wav" in text and f"{row['ganterp']['follow_rho']:.2f}" in text
     plot_music(result, tmp_path / "music.png")
     assert (tmp_path / "music.png").stat().st_size > 10_000
+
+
+def test_music_files_add_up_whether_listed_or_the_flag_repeated() -> None:
+    import argparse
+
+    from ganterp.live.bench.command import add_bench_arguments
+
+    parser = argparse.ArgumentParser()
+    add_bench_arguments(parser)
+    args = parser.parse_args(["--music", "a.ogg", "b.mp3", "--music", "c.wav"])
+    assert args.music == [Path("a.ogg"), Path("b.mp3"), Path("c.wav")]
+    assert parser.parse_args([]).music == []

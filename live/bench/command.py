@@ -73,7 +73,13 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--device", default="", help="input device for --input mic")
     p.add_argument(
-        "--music", type=Path, nargs="*", default=[], help="more music for the inflection trade-off"
+        "--music",
+        type=Path,
+        nargs="+",
+        action="extend",
+        default=[],
+        help="more music for the inflection trade-off and the musicality bench"
+        " (several files, or the flag repeated)",
     )
     p.add_argument(
         "--render-seconds", type=float, default=180.0, help="length of the track rendered (s)"
