@@ -182,10 +182,15 @@ def test_bench_inflections_compares_both_detectors(tmp_path: Path) -> None:
         assert 0 <= r["matched"] <= min(r["original"], r["found"])
         assert r["f1"] == pytest.approx(2 * r["matched"] / (r["original"] + r["found"]))
         assert [t["track"] for t in r["per_track"]] == ["demo"]
+        same = r["same_curve"]
+        assert 0 <= same["matched"] <= min(rows[0]["found"], r["found"])
+        assert same["f1"] == pytest.approx(2 * same["matched"] / (rows[0]["found"] + r["found"]))
         if r["detector"] == "predictive" and r["matched"]:
             # Decided exactly the look-ahead after the point the original chose, ±0.25 s.
             assert abs(r["decision_delay_s"]["median"] - r["lookahead_s"]) <= 0.25
-    assert "predictive" in proc.stdout and "0.58" in proc.stdout
+    # The reference row agrees with itself on its own curve.
+    assert rows[0]["same_curve"]["f1"] == 1.0
+    assert "predictive" in proc.stdout and "0.58" in proc.stdout and "same curve" in proc.stdout
 
 
 def test_bench_music_scores_both_mappings_on_one_recording(tmp_path: Path) -> None:

@@ -44,7 +44,8 @@ def inflections_table(inflections: dict[str, Any]) -> Table:
     -------
     rich.table.Table
         Counts pooled over the tracks, precision, recall, F1 and the median
-        decision delay (seconds).
+        decision delay (seconds), and F1 against the original's scan at its own
+        look-ahead on the same running curve.
     """
     from rich.table import Table
 
@@ -62,6 +63,7 @@ def inflections_table(inflections: dict[str, Any]) -> Table:
         "recall",
         "F1",
         "decision delay s (median)",
+        f"F1 vs {inflections['rows'][0]['lookahead_s']:.2f} s, same curve",
     ):
         t.add_column(col, justify="right")
     for r in inflections["rows"]:
@@ -75,6 +77,7 @@ def inflections_table(inflections: dict[str, Any]) -> Table:
             f"{r['recall']:.2f}",
             f"{r['f1']:.2f}",
             f"{r['decision_delay_s']['median']:.2f}",
+            f"{r['same_curve']['f1']:.2f}",
         )
     return t
 
