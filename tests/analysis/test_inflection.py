@@ -976,3 +976,37 @@ def test_predictive_on_real_music_through_the_analyzer_matches_the_offline_scan(
         for k, (_, curve) in enumerate(tracks)
     ]
     assert pooled_f1(pairs) >= 0.8
+
+
+def test_no_causal_detector_can_always_agree_with_the_offline_scan() -> None:
+    # The same twelve seconds, then either more of the same or the same with loud clicks.
+    # The offline scan divides by the whole file's maximum, so the clicks, heard later,
+    # change its inflections in the opening; a causal detector cannot have heard them and
+    # must give the same opening both times, so it disagrees with one of the two.
+    opening, _ = sections_signal(
+        FS, ["bursts", "arpeggio", "chord", "lowpass"], [0.3] * 3, section_s=3.0, seed=1
+    )
+    rest = opening[-3 * FS :]
+    clicks = (
+        1.5
+        * np.random.default_rng(3).standard_normal(rest.shape[0])
+        * (np.arange(rest.shape[0]) % 4410 < 200)
+    )
+    plain, loud = np.concatenate([opening, rest]), np.concatenate([opening, rest + clicks])
+    decided_by = opening.shape[0] // HOP  # columns fully inside the opening
+
+    def offline(x: np.ndarray) -> list[int]:
+        curve = seed_curve(x, sample_rate=FS)[1]
+        return [
+            int(c) for c in seed_inflections(curve, threshold=0.01)[1:-1] if c + WINDOW < decided_by
+        ]
+
+    assert len(offline(plain)) >= 2 and offline(loud) == []
+    settings = InflectionSettings()
+
+    def live(x: np.ndarray) -> list[int]:
+        found = analyzer_inflections(x, settings)
+        return [i.index for i in found if i.decided_index < decided_by]
+
+    # The live detector finds the plain file's inflections, and so must miss the loud one's.
+    assert live(plain) == live(loud) == offline(plain)
