@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -13,6 +14,7 @@ from audiofiles import write_audio
 from rich.console import Console
 from signals import sections_with_gaps
 
+from ganterp.live.bench.command import add_bench_arguments
 from ganterp.live.bench.music import MAPPINGS, bench_music, load_recording, plot_music
 from ganterp.live.bench.report import music_table
 from ganterp.live.settings.layers import load_config
@@ -221,10 +223,6 @@ def test_bench_music_scores_both_mappings_on_one_recording(tmp_path: Path) -> No
 
 
 def test_music_files_add_up_whether_listed_or_the_flag_repeated() -> None:
-    import argparse
-
-    from ganterp.live.bench.command import add_bench_arguments
-
     parser = argparse.ArgumentParser()
     add_bench_arguments(parser)
     args = parser.parse_args(["--music", "a.ogg", "b.mp3", "--music", "c.wav"])
