@@ -4,8 +4,9 @@ Two streaming passes over the audio keep memory bounded whatever the length:
 the first counts the samples and, for the ``seed`` analysis, computes the
 original's spectral change (a few floats per 128 samples); the second drives
 the frames: the seed motion, or the show's analyser and trajectory. The
-generator is called with batches of frames; the writer muxes the input's sound
-under each frame as it goes.
+generator is called with batches of frames; beside it, a thread scales each
+batch to the video's size with FFmpeg's scaler and encodes it, muxing the input's
+sound under each frame as it goes.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ganterp.live.analysis.spectral import SpectralChangeStream
 from ganterp.live.audio.channels import to_mono
 from ganterp.live.audio.decode import AudioDecoder
 from ganterp.live.core.errors import AudioFileError
+from ganterp.live.offline.encode_thread import BackgroundEncoder
 from ganterp.live.offline.file_analysis import SEED_HOP, SEED_NFFT
 from ganterp.live.offline.plan import FrameInputs, from_target, seed_frames
 from ganterp.live.offline.writer import VideoWriter
@@ -156,6 +158,22 @@ def live_frames(
             yield from_target(trajectory.step(features, events))
 
 
+def to_pixels(images: torch.Tensor) -> np.ndarray:
+    """Generator output as RGB bytes.
+
+    Parameters
+    ----------
+    images : torch.Tensor, shape (B, 3, r, r)
+        Values in [-1, 1] (NaN reads as -1, the rest is clipped).
+
+    Returns
+    -------
+    np.ndarray, shape (B, r, r, 3), uint8
+    """
+    x = torch.nan_to_num(images.float(), nan=-1.0).clamp(-1.0, 1.0)
+    return ((x + 1.0) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
 def fit_batch(images: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
     """Scale generator output to ``size`` (width, height) with its aspect kept; black bars.
 
@@ -171,11 +189,11 @@ def fit_batch(images: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
     np.ndarray, shape (B, height, width, 3), uint8
     """
     width, height = size
-    x = torch.nan_to_num(images.float(), nan=-1.0).clamp(-1.0, 1.0)
     side = min(width, height)
-    if x.shape[-1] != side:
-        x = F.interpolate(x, size=(side, side), mode="bicubic", align_corners=False).clamp(-1, 1)
-    pixels = ((x + 1.0) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    if images.shape[-1] != side:
+        x = torch.nan_to_num(images.float(), nan=-1.0).clamp(-1.0, 1.0)
+        images = F.interpolate(x, size=(side, side), mode="bicubic", align_corners=False)
+    pixels = to_pixels(images)
     if (width, height) == (side, side):
         return pixels
     out = np.zeros((pixels.shape[0], height, width, 3), dtype=np.uint8)
@@ -197,6 +215,7 @@ def render_file(
     batch: int = 8,
     categories: list[int] | None = None,
     progress: ProgressFn | None = None,
+    preset: str = "veryfast",
 ) -> RenderReport:
     """Render ``audio`` into a video at ``out``.
 
@@ -224,6 +243,8 @@ def render_file(
         One per segment; default the trajectory's bank.
     progress : callable, optional
         See :data:`ProgressFn`.
+    preset : str
+        H.264 encoding speed (see :data:`ganterp.live.video.mux.X264_PRESETS`).
 
     Raises
     ------
@@ -276,7 +297,8 @@ def render_file(
             inflections=inflections,
         )
     out_size = size or (generator.resolution, generator.resolution)
-    writer = VideoWriter(out, fps=fps, size=out_size, audio=audio)
+    writer = VideoWriter(out, fps=fps, size=out_size, audio=audio, preset=preset)
+    encoder = BackgroundEncoder(writer)
     calls, generate_s, done = 0, 0.0, 0
     try:
         while done < n_frames:
@@ -291,12 +313,13 @@ def render_file(
                     images = generator(z, y, group[0].truncation)
                 generate_s += time.perf_counter() - t0
                 calls += 1
-                for image in fit_batch(images, out_size):
-                    writer.write(image)
+                encoder.submit(to_pixels(images))
             done += len(chunk)
             if progress is not None:
                 progress(done, n_frames)
+        encoder.finish()
     except BaseException:
+        encoder.stop()
         writer.abort()
         raise
     path = writer.close()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
 import numpy as np
 
 from ganterp.live.audio.decode import AudioDecoder
@@ -39,6 +40,8 @@ class VideoWriter:
         File whose sound goes with the picture (all of it, up to 2 channels).
     crf : int
         H.264 quality (lower is better).
+    preset : str
+        H.264 encoding speed (see :data:`ganterp.live.video.mux.X264_PRESETS`).
 
     Raises
     ------
@@ -54,6 +57,7 @@ class VideoWriter:
         size: tuple[int, int],
         audio: Path | None = None,
         crf: int = 18,
+        preset: str = "veryfast",
     ) -> None:
         self.path = Path(path)
         self._decoder: AudioDecoder | None = None
@@ -67,7 +71,13 @@ class VideoWriter:
                 rate = 48000
         try:
             self._mux = Muxer(
-                self.path, fps=fps, size=size, audio_rate=rate, audio_channels=channels, crf=crf
+                self.path,
+                fps=fps,
+                size=size,
+                audio_rate=rate,
+                audio_channels=channels,
+                crf=crf,
+                preset=preset,
             )
         except Exception:
             if self._decoder is not None:
@@ -87,9 +97,22 @@ class VideoWriter:
         """Audio samples written so far."""
         return self._mux.audio_samples
 
+    @property
+    def pix_fmt(self) -> str:
+        """The encoder's pixel format (what :meth:`write_frame` takes)."""
+        return self._mux.pix_fmt
+
     def write(self, image: np.ndarray) -> None:
         """Add the next frame (``(H, W, 3)`` uint8 RGB) and the sound under it."""
         self._mux.write_video(image)
+        self._sound_until_now()
+
+    def write_frame(self, frame: av.VideoFrame) -> None:
+        """Add the next frame, already at the video's size and in :attr:`pix_fmt`, and its sound."""
+        self._mux.write_frame(frame)
+        self._sound_until_now()
+
+    def _sound_until_now(self) -> None:
         if self._decoder is not None:
             until = round(self._mux.frames / self.fps * self._mux.audio_rate)
             need = until - self._mux.audio_received

@@ -33,6 +33,20 @@ CONTAINERS = {
 #: Samples per audio frame handed to the encoder: AAC takes exactly 1024.
 CHUNK = {"aac": 1024, "pcm_s16le": 2048}
 
+#: libx264's speed presets, fastest first: a faster one makes a larger file of the
+#: same quality (``crf``).
+X264_PRESETS = (
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+)
+
 #: MP4 flags for a file that plays even when the program dies mid-way.
 FRAGMENTED = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
 
@@ -55,6 +69,8 @@ class Muxer:
         1 or 2.
     crf : int
         H.264 quality (lower is better).
+    preset : str
+        H.264 encoding speed, one of :data:`X264_PRESETS`.
     fragmented : bool
         Write a fragmented MP4.
     threads : int
@@ -77,6 +93,7 @@ class Muxer:
         audio_rate: int | None = None,
         audio_channels: int = 2,
         crf: int = 18,
+        preset: str = "veryfast",
         fragmented: bool = False,
         threads: int = 0,
         suffixes: tuple[str, ...] = (".mp4", ".avi"),
@@ -90,6 +107,10 @@ class Muxer:
         fmt, vcodec, pix_fmt, acodec = CONTAINERS[suffix]
         if audio_rate is not None and acodec == "aac" and audio_rate not in AAC_RATES:
             raise RecordError(f"{self.path}: AAC cannot carry {audio_rate} Hz")
+        if preset not in X264_PRESETS:
+            raise RecordError(
+                f"H.264 preset must be one of {', '.join(X264_PRESETS)}, not {preset}"
+            )
         self.fps = float(fps)
         self.width, self.height = int(size[0]) // 2 * 2, int(size[1]) // 2 * 2
         self.partial = partial_path(self.path)
@@ -100,13 +121,12 @@ class Muxer:
             self._container = av.open(str(self.partial), mode="w", format=fmt, options=options)
         except (OSError, av.error.FFmpegError) as exc:
             raise RecordError(f"cannot write {self.path}: {exc}") from None
-        self._video = self._container.add_stream(
-            vcodec, rate=Fraction(self.fps).limit_denominator(1001)
-        )
+        self._rate = Fraction(self.fps).limit_denominator(1001)
+        self._video = self._container.add_stream(vcodec, rate=self._rate)
         self._video.width, self._video.height = self.width, self.height
         self._video.pix_fmt = pix_fmt
         if vcodec == "libx264":
-            self._video.options = {"crf": str(crf), "preset": "veryfast"}
+            self._video.options = {"crf": str(crf), "preset": preset}
         else:
             self._video.codec_context.qmin = self._video.codec_context.qmax = 3
         if threads:
@@ -137,13 +157,47 @@ class Muxer:
             Frame number (its time is ``index / fps``); defaults to the next.
         """
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
-        frame = frame.reformat(
-            width=self.width,
-            height=self.height,
-            format=self._video.pix_fmt,
-            interpolation="BICUBIC",
+        self.write_frame(
+            frame.reformat(
+                width=self.width,
+                height=self.height,
+                format=self._video.pix_fmt,
+                interpolation="BICUBIC",
+            ),
+            index,
         )
+
+    @property
+    def pix_fmt(self) -> str:
+        """The encoder's pixel format (what :meth:`write_frame` takes)."""
+        return str(self._video.pix_fmt)
+
+    def write_frame(self, frame: av.VideoFrame, index: int | None = None) -> None:
+        """Encode one frame already at the video's size and in :attr:`pix_fmt`.
+
+        Parameters
+        ----------
+        frame : av.VideoFrame
+            ``width`` × ``height`` pixels (see :class:`ganterp.live.video.fit.FrameFitter`).
+        index : int, optional
+            Frame number (its time is ``index / fps``); defaults to the next.
+
+        Raises
+        ------
+        ValueError
+            For a frame of another size or format.
+        """
+        if (frame.width, frame.height, frame.format.name) != (
+            self.width,
+            self.height,
+            self.pix_fmt,
+        ):
+            raise ValueError(
+                f"frame is {frame.width}x{frame.height} {frame.format.name},"
+                f" the video {self.width}x{self.height} {self.pix_fmt}"
+            )
         frame.pts = self.frames if index is None else index
+        frame.time_base = 1 / self._rate  # pts counts frames
         for packet in self._video.encode(frame):
             self._container.mux(packet)
         self.frames += 1

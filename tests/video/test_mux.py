@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from ganterp.live.core.errors import RecordError
+from ganterp.live.video.fit import FrameFitter
 from ganterp.live.video.mux import Muxer
 
 
@@ -80,6 +81,7 @@ def test_a_fragmented_file_plays_even_if_it_is_never_finished(tmp_path) -> None:
         ("v.avi", {"suffixes": (".mp4",)}, r"must be a \.mp4 file"),
         ("nodir/v.mp4", {}, r"folder .*nodir does not exist"),
         ("v.mp4", {"audio_rate": 37800}, r"AAC cannot carry 37800 Hz"),
+        ("v.mp4", {"preset": "ludicrous"}, r"H\.264 preset must be one of ultrafast, "),
     ],
 )
 def test_bad_paths_and_rates_are_one_line_errors_and_leave_nothing(
@@ -96,3 +98,28 @@ def test_discard_leaves_no_file(tmp_path) -> None:
     mux.write_video(_frames(1)[0])
     mux.discard()
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("suffix", "fps"), [(".mp4", 24.0), (".mp4", 29.97), (".avi", 30.0)])
+def test_fitted_frames_are_written_at_the_videos_rate(tmp_path, suffix, fps) -> None:
+    mux = Muxer(tmp_path / f"f{suffix}", fps=fps, size=(96, 64), preset="ultrafast")
+    fitter = FrameFitter((mux.width, mux.height), mux.pix_fmt)
+    for image in _frames(48, 32):
+        mux.write_frame(fitter.fit(image))
+    mux.finish()
+    with av.open(str(mux.publish())) as c:
+        v = c.streams.video[0]
+        times = [float(f.pts * f.time_base) for f in c.decode(v)]
+        assert (v.codec_context.width, v.codec_context.height) == (96, 64)
+    assert len(times) == 48
+    np.testing.assert_allclose(np.diff(times), 1.0 / fps, atol=1e-3)
+
+
+def test_a_frame_of_another_size_or_format_is_refused(tmp_path) -> None:
+    mux = Muxer(tmp_path / "w.mp4", fps=30.0, size=(64, 64))
+    with pytest.raises(ValueError, match="frame is 96x64 yuv420p, the video 64x64 yuv420p"):
+        mux.write_frame(FrameFitter((96, 64), "yuv420p").fit(_frames(1, 32)[0]))
+    with pytest.raises(ValueError, match="yuvj420p"):
+        mux.write_frame(FrameFitter((64, 64), "yuvj420p").fit(_frames(1, 32)[0]))
+    assert mux.frames == 0
+    mux.discard()
