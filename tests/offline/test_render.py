@@ -310,3 +310,18 @@ def test_an_explicit_generator_wins_over_the_originals_model(tmp_path, choice) -
     assert "note: generator cppn instead of the original's biggan-deep-512" in proc.stdout
     frames = _decode(tmp_path / "song.avi")[0]
     assert frames and frames[0].shape == (32, 32, 3)
+
+
+def test_a_render_is_720p_letterboxed_unless_told_and_takes_an_x264_preset(tmp_path, music):
+    proc = run_ganterp(
+        "render", str(music[0]), "-o", "d.mp4", "--resolution", "32", "--x264-preset",
+        "ultrafast", cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    frames, *_ = _decode(tmp_path / "d.mp4")
+    assert frames[0].shape == (720, 1280, 3)
+    picture, bars = frames[len(frames) // 2][:, 280:1000], frames[len(frames) // 2][:, :270]
+    assert picture.std() > 5 and bars.max() < 30
+    proc = run_ganterp("render", str(music[0]), "-o", "e.mp4", "--x264-preset", "x", cwd=tmp_path)
+    assert proc.returncode == 2 and "--x264-preset" in proc.stderr and "ultrafast" in proc.stderr
+    assert not list(tmp_path.glob("e*"))
