@@ -16,7 +16,7 @@ from signals import sections_with_gaps
 
 from ganterp.live.bench.command import add_bench_arguments
 from ganterp.live.bench.music import MAPPINGS, bench_music, load_recording, plot_music
-from ganterp.live.bench.report import music_table
+from ganterp.live.bench.report import music_table, summary_rows
 from ganterp.live.settings.layers import load_config
 from ganterp.models.registry import make_generator
 
@@ -44,6 +44,8 @@ def test_bench_runs_every_part_and_writes_json(tmp_path: Path) -> None:
             "4",
             "--render-long-seconds",
             "5",
+            "--render-size-seconds",
+            "1",
             "--osc-commands",
             "3",
             "--osc-packets",
@@ -75,10 +77,21 @@ def test_bench_runs_every_part_and_writes_json(tmp_path: Path) -> None:
     assert cppn["frames"] == 120 and cppn["realtime_factor"] > 0
     assert cppn["calls_per_audio_s"] == pytest.approx(30 / 8, rel=0.05)
     assert render["long"]["duration_s"] == pytest.approx(5.0) and render["long"]["peak_rss_mb"] > 50
+    sizes = [(r["size"], r["preset"], r["frames"]) for r in render["sizes"]]
+    assert sizes == [
+        ("256x256", "veryfast", 30),
+        ("1280x720", "veryfast", 30),
+        ("1920x1080", "veryfast", 30),
+        ("1920x1080", "ultrafast", 30),
+    ]
+    assert all(r["realtime_factor"] > 0 for r in render["sizes"])
     rows = results["inflections"]["rows"]
     assert rows[0]["lookahead_s"] == pytest.approx(0.5805)
     # The table on stdout says the same as the file.
     assert f"{show['display_fps']:.1f}" in proc.stdout
+    size_rows = [r for r in summary_rows(results) if r[0].startswith("render cppn 256 px into")]
+    assert [r[0] for r in size_rows][-1] == "render cppn 256 px into 1920x1080, ultrafast"
+    assert "ultrafast" in proc.stdout and size_rows[-1][2].endswith("≥ 1x")
 
 
 def test_bench_times_biggan_backends_against_plain_eager(tmp_path: Path) -> None:
@@ -99,6 +112,8 @@ def test_bench_times_biggan_backends_against_plain_eager(tmp_path: Path) -> None
             "3",
             "--render-long-seconds",
             "3",
+            "--render-size-seconds",
+            "0",
             "--generator",
             "biggan-deep-128",
             "--weights",
@@ -146,6 +161,7 @@ def test_bench_times_biggan_backends_against_plain_eager(tmp_path: Path) -> None
         render["generate_s"] / original["generator_s"]
     )
     assert "original's cadence" in proc.stdout
+    assert results["render"]["sizes"] == []
 
 
 def test_bench_inflections_compares_both_detectors(tmp_path: Path) -> None:

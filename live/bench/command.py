@@ -90,6 +90,12 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
         default=600.0,
         help="length of the long track whose render's memory is measured (s)",
     )
+    p.add_argument(
+        "--render-size-seconds",
+        type=float,
+        default=30.0,
+        help="length of the track rendered at 256 px, 720p and 1080p (s; 0 skips them)",
+    )
     p.add_argument("--osc-commands", type=int, default=20, help="OSC latency samples")
     p.add_argument("--osc-packets", type=int, default=10_000, help="packets in the OSC flood")
     p.add_argument(
@@ -211,6 +217,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             generators,
             seconds=args.render_seconds,
             long_seconds=args.render_long_seconds,
+            size_seconds=args.render_size_seconds,
             weights=args.weights,
             biggan_dirs=biggan_dirs,
             backend=_names(args.backends)[0],

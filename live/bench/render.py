@@ -149,6 +149,7 @@ def bench_renders(
     *,
     seconds: float,
     long_seconds: float,
+    size_seconds: float = 0.0,
     weights: str,
     biggan_dirs: dict[str, str],
     backend: str,
@@ -162,11 +163,14 @@ def bench_renders(
     Parameters
     ----------
     generators : list of str
-        Generator names; cppn renders at 256 px, BigGAN-deep at its own size.
+        Generator names; cppn renders at 256 px, BigGAN-deep at its own size, each
+        into a video of its picture's own square size.
     seconds : float
         Length of the track rendered with each generator, seconds.
     long_seconds : float
         Length of the long track rendered with cppn, seconds.
+    size_seconds : float
+        Length of the track rendered at each of :data:`RENDER_SIZES`, seconds (0: none).
     weights : str
         As :func:`resolve_bench_weights` takes it, for models missing from ``biggan_dirs``.
     biggan_dirs : dict of str to str
@@ -191,7 +195,8 @@ def bench_renders(
         extra = ["--analysis", "live"]
         model_dir = ""
         if name == "cppn":
-            extra += ["--resolution", "256", "--set", f"generator.threads={threads}"]
+            extra += ["--resolution", "256", "--size", "256x256"]
+            extra += ["--set", f"generator.threads={threads}"]
         else:
             model_dir = biggan_dirs.get(name) or str(
                 resolve_bench_weights(name, weights, workdir)[0]
@@ -203,6 +208,8 @@ def bench_renders(
                 precision,
                 "--generator-device",
                 device,
+                "--size",
+                "{0}x{0}".format(name.rsplit("-", 1)[-1]),
                 "--set",
                 f"generator.threads={threads}",
             ]
@@ -221,4 +228,40 @@ def bench_renders(
     long = run_render(
         long_track, "cppn", weights="", extra=["--analysis", "live", "--resolution", "256"]
     )
-    return {"track_s": seconds, "rows": rows, "long": long}
+    sizes = bench_render_sizes(
+        make_track(size_seconds, workdir) if size_seconds > 0 else None, threads=threads
+    )
+    return {"track_s": seconds, "rows": rows, "long": long, "sizes": sizes}
+
+
+#: Video sizes and H.264 presets the size rows render cppn's 256 px picture at.
+RENDER_SIZES = (
+    ("256x256", "veryfast"),
+    ("1280x720", "veryfast"),
+    ("1920x1080", "veryfast"),
+    ("1920x1080", "ultrafast"),
+)
+
+
+def bench_render_sizes(track: Path | None, *, threads: int) -> list[dict[str, Any]]:
+    """Render one track with cppn at 256 px into each of :data:`RENDER_SIZES`.
+
+    Parameters
+    ----------
+    track : Path or None
+        The audio file; None renders nothing.
+    threads : int
+        Generator CPU threads.
+
+    Returns
+    -------
+    list of dict
+        Each render's JSON report with ``size`` and ``preset`` added.
+    """
+    rows = []
+    for size, preset in RENDER_SIZES if track is not None else ():
+        extra = ["--analysis", "live", "--resolution", "256", "--size", size]
+        extra += ["--x264-preset", preset, "--set", f"generator.threads={threads}"]
+        row = run_render(track, "cppn", weights="", extra=extra)
+        rows.append({**row, "size": size, "preset": preset})
+    return rows

@@ -288,6 +288,16 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                         " ≤ 0.1",
                     )
                 )
+        for r in render.get("sizes", []):
+            target = {"1280x720": "; ≥ 1.5x", "1920x1080": "; ≥ 1x"}.get(r["size"], "")
+            rows.append(
+                (
+                    f"render cppn 256 px into {r['size']}, {r['preset']}",
+                    f"{r['realtime_factor']:.2f}x real time",
+                    f"{r['duration_s']:.0f} s track, generator {r['generate_s']:.1f} s of"
+                    f" {r['wall_s']:.1f} s{target}",
+                )
+            )
         long = render["long"]
         rss = long["peak_rss_mb"]
         rows.append(
