@@ -26,8 +26,8 @@ from ganterp.live.core.errors import ConfigError
 from ganterp.live.core.paths import check_output_path, partial_path
 from ganterp.live.display.window import parse_size
 from ganterp.live.offline.render import render_file
+from ganterp.live.settings.schema import X264_PRESETS
 from ganterp.live.show.build import make_show_generator, resolve_categories
-from ganterp.live.video.mux import X264_PRESETS
 
 ORIGINAL_FLAGS = (
     "wav_path",

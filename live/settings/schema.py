@@ -51,6 +51,21 @@ def setting(
     return field(default=default, metadata=meta)
 
 
+#: libx264's speed presets, fastest first: a faster one makes a larger file of the
+#: same quality (``crf``).
+X264_PRESETS = (
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+)
+
+
 # ----------------------------------------------------------------------------------------
 # Sections
 # ----------------------------------------------------------------------------------------
@@ -539,7 +554,21 @@ class RecordSettings:
         max=4096,
         live=False,
     )
+    video_size: str = setting(
+        "",
+        "Video frame WIDTHxHEIGHT (e.g. 1920x1080), the square picture letterboxed in it at"
+        " full height; empty: a square of record.size.",
+        unit="px",
+        live=False,
+    )
     crf: int = setting(20, "H.264 quality: lower is better and larger.", min=0, max=51, live=False)
+    preset: str = setting(
+        "auto",
+        "H.264 encoding speed: a faster preset makes a larger file of the same quality; 'auto'"
+        " is veryfast up to 1280x720 and ultrafast above, what a 2-core machine keeps up with.",
+        choices=("auto", *X264_PRESETS),
+        live=False,
+    )
     queue_frames: int = setting(
         64,
         "Frames waiting for the encoder before the oldest is dropped.",

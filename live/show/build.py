@@ -156,7 +156,17 @@ def default_recording_path(directory: Path | None = None) -> Path:
 def make_recorder_factory(
     settings: RecordSettings, path: Path, clock: Clock
 ) -> Callable[[AudioSource], Recorder]:
-    """Return a function that starts the recorder once the source's ring exists."""
+    """Return a function that starts the recorder once the source's ring exists.
+
+    Raises
+    ------
+    ConfigError
+        When ``record.video_size`` is not a size (checked at once, before the show).
+    """
+    try:
+        size = parse_size(settings.video_size) if settings.video_size else settings.size
+    except ValueError as exc:
+        raise ConfigError(f"record.video_size: {exc}") from None
 
     def factory(source: AudioSource) -> Recorder:
         return Recorder(
@@ -164,8 +174,9 @@ def make_recorder_factory(
             ring=source.ring,
             clock=clock,
             fps=settings.fps,
-            size=settings.size,
+            size=size,
             crf=settings.crf,
+            preset=settings.preset,
             queue_frames=settings.queue_frames,
         )
 

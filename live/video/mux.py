@@ -20,6 +20,7 @@ import numpy as np
 from ganterp.live.audio.channels import to_mono
 from ganterp.live.core.errors import RecordError
 from ganterp.live.core.paths import partial_path
+from ganterp.live.settings.schema import X264_PRESETS
 
 #: Sample rates AAC encoders accept.
 AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
@@ -32,20 +33,6 @@ CONTAINERS = {
 
 #: Samples per audio frame handed to the encoder: AAC takes exactly 1024.
 CHUNK = {"aac": 1024, "pcm_s16le": 2048}
-
-#: libx264's speed presets, fastest first: a faster one makes a larger file of the
-#: same quality (``crf``).
-X264_PRESETS = (
-    "ultrafast",
-    "superfast",
-    "veryfast",
-    "faster",
-    "fast",
-    "medium",
-    "slow",
-    "slower",
-    "veryslow",
-)
 
 #: MP4 flags for a file that plays even when the program dies mid-way.
 FRAGMENTED = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}

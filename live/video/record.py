@@ -25,9 +25,34 @@ from ganterp.live.audio.ring import AudioRing
 from ganterp.live.core.clock import Clock
 from ganterp.live.core.errors import RecordError
 from ganterp.live.core.slots import DropQueue
+from ganterp.live.video.fit import FrameFitter
 from ganterp.live.video.mux import Muxer
 
 log = logging.getLogger("ganterp.record")
+
+
+#: Frames larger than this (pixels) are encoded at ``ultrafast`` under ``"auto"``.
+AUTO_FAST_PIXELS = 1280 * 720
+
+
+def auto_preset(width: int, height: int) -> str:
+    """The H.264 preset a recording of this size keeps up with on a 2-core machine.
+
+    The recorder encodes on one thread beside the show: ``veryfast`` up to
+    1280×720, ``ultrafast`` above (at 1920×1080 ``veryfast`` takes about 77 ms a
+    frame on one core, ``ultrafast`` about 21 ms).
+
+    Parameters
+    ----------
+    width, height : int
+        Frame size, pixels.
+
+    Returns
+    -------
+    str
+        A libx264 preset name.
+    """
+    return "ultrafast" if width * height > AUTO_FAST_PIXELS else "veryfast"
 
 
 @dataclass(frozen=True)
@@ -71,10 +96,15 @@ class Recorder:
         Time source shared with the display.
     fps : float
         Video frame rate.
-    size : int
-        Height and width of the video, pixels (frames are scaled to it).
+    size : int or (int, int)
+        Height and width of a square video, or the video's width and height,
+        pixels (rounded down to even numbers). The pictures offered are scaled
+        to its height by FFmpeg's scaler on the encoder's thread and letterboxed.
     crf : int
         H.264 constant rate factor.
+    preset : str
+        H.264 encoding speed: one of :data:`ganterp.live.settings.schema.X264_PRESETS`, or
+        ``"auto"`` (see :func:`auto_preset`).
     queue_frames : int
         Frames waiting for the encoder at most.
 
@@ -91,13 +121,15 @@ class Recorder:
         ring: AudioRing,
         clock: Clock,
         fps: float = 30.0,
-        size: int = 512,
+        size: int | tuple[int, int] = 512,
         crf: int = 20,
+        preset: str = "auto",
         queue_frames: int = 64,
     ) -> None:
         self.path = Path(path)
         self.fps = float(fps)
-        self.size = int(size) // 2 * 2  # H.264 4:2:0 wants even sizes
+        width, height = (size, size) if isinstance(size, int) else size
+        self.width, self.height = int(width) // 2 * 2, int(height) // 2 * 2  # 4:2:0 wants even
         self.clock = clock
         self._ring = ring
         self._reader = ring.reader()
@@ -116,14 +148,16 @@ class Recorder:
         self._mux = Muxer(
             self.path,
             fps=self.fps,
-            size=(self.size, self.size),
+            size=(self.width, self.height),
             audio_rate=ring.sample_rate,
             audio_channels=ring.channels,
             crf=crf,
+            preset=auto_preset(self.width, self.height) if preset == "auto" else preset,
             fragmented=True,
             threads=1,
             suffixes=(".mp4",),
         )
+        self._fitter = FrameFitter((self.width, self.height), self._mux.pix_fmt)
         self._thread = threading.Thread(target=self._run, name="ganterp-record", daemon=True)
 
     def begin(self, t0: float | None = None) -> None:
@@ -191,8 +225,9 @@ class Recorder:
         self._last_image = image
 
     def _encode(self, index: int, image: np.ndarray) -> None:
-        self._mux.write_video(image, index)
+        self._mux.write_frame(self._fitter.fit(image), index)
         self._last_written = index
+        self._write_audio()  # after every frame: slow frames never let the ring overrun
 
     def _write_audio(self) -> None:
         start, block = self._reader.read()

@@ -11,7 +11,12 @@ from ganterp.live.core.errors import AudioFileError, ConfigError
 from ganterp.live.display.window import HeadlessDisplay
 from ganterp.live.settings.layers import load_config
 from ganterp.live.settings.schema import Config
-from ganterp.live.show.build import build_show, preset_loader, resolve_categories
+from ganterp.live.show.build import (
+    build_show,
+    make_recorder_factory,
+    preset_loader,
+    resolve_categories,
+)
 from ganterp.models.cppn import CppnGenerator
 
 
@@ -51,3 +56,23 @@ def test_a_missing_input_file_is_one_line_before_any_window(tmp_path) -> None:
     with pytest.raises(AudioFileError) as exc:
         build_show(config, clock=ManualClock())  # no display given: none is opened
     assert "\n" not in str(exc.value) and "nope.wav" in str(exc.value)
+
+
+def test_the_recording_size_is_a_square_or_a_frame_and_checked_before_the_show(tmp_path):
+    from ganterp.live.audio.ring import AudioRing
+    from ganterp.live.settings.schema import RecordSettings
+
+    class _Source:
+        ring = AudioRing(4800, 2, 48000)
+
+    clock = ManualClock()
+    for settings, size in [
+        (RecordSettings(size=200), (200, 200)),
+        (RecordSettings(size=200, video_size="1920x1080"), (1920, 1080)),
+    ]:
+        recorder = make_recorder_factory(settings, tmp_path / "r.mp4", clock)(_Source())
+        assert (recorder.width, recorder.height) == size
+        recorder.abort()
+    with pytest.raises(ConfigError, match=r"record\.video_size: size must look like 1280x720"):
+        make_recorder_factory(RecordSettings(video_size="big"), tmp_path / "x.mp4", clock)
+    assert not list(tmp_path.iterdir())
