@@ -89,7 +89,8 @@ def cmd_live(args: argparse.Namespace) -> int:
     if record_path is None and config.display.headless:
         record_path = default_recording_path()
     clock = MonotonicClock()
-    show = build_show(config, clock=clock, record_path=record_path)
+    start_preset = Path(args.preset).stem if args.preset else ""
+    show = build_show(config, clock=clock, record_path=record_path, start_preset=start_preset)
     if record_path is not None:
         print(f"ganterp: recording the show to {record_path}")
     generator = show.generator.status

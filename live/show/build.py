@@ -294,6 +294,7 @@ def build_show(
     display: Display | None = None,
     record_path: Path | None = None,
     trace: bool = False,
+    start_preset: str = "",
 ) -> Show:
     """Make every part of a show from its settings and wire them together.
 
@@ -310,6 +311,8 @@ def build_show(
         Record the show to this MP4.
     trace : bool
         Keep a record of every presented frame (for latency measurements).
+    start_preset : str
+        The preset the settings were started with, for the HUD ('' for none).
 
     Raises
     ------
@@ -336,5 +339,6 @@ def build_show(
         apply_preset=presets,
         trace=trace,
         surfaces=surfaces,
+        start_preset=start_preset,
     )
     return show

@@ -44,7 +44,14 @@ from ganterp.live.show.control_loop import ControlLoop, ControlState
 from ganterp.live.show.generator_worker import GeneratorWorker
 from ganterp.live.show.operator import Operator, PresetSource, next_learnable
 from ganterp.live.show.report import Presented, ShowReport
-from ganterp.live.show.views import Alerts, Flashes, hud_model, osc_levels, osc_status
+from ganterp.live.show.views import (
+    Alerts,
+    Flashes,
+    TempoReadout,
+    hud_model,
+    osc_levels,
+    osc_status,
+)
 from ganterp.live.trajectory import GenTarget, Trajectory
 from ganterp.live.video.record import Recorder
 from ganterp.models.base import Generator
@@ -83,6 +90,9 @@ class Show:
         Keep a record of every presented frame (for latency measurements).
     stop_when : callable, optional
         Extra end condition, checked every frame.
+    start_preset : str
+        Name of the preset the settings were started with ('' for none), shown
+        on the HUD until another preset is applied.
     """
 
     def __init__(
@@ -99,8 +109,10 @@ class Show:
         trace: bool = False,
         stop_when: Callable[[], bool] | None = None,
         surfaces: Callable[[Show], list[Any]] | None = None,
+        start_preset: str = "",
     ) -> None:
         self.source = source
+        self._start_preset = start_preset
         self.generator = generator
         self.display = display
         self.clock = clock
@@ -153,6 +165,7 @@ class Show:
         self._blackout = False
         self.report = ShowReport()
         self.display_rate = RateMeter(clock, window_s=1.0)
+        self._tempo = TempoReadout()  # the HUD's (main thread only)
         self._last_version = 0
         self._started_at: float | None = None
         self._ended_at: float | None = None
@@ -419,6 +432,8 @@ class Show:
             threshold=self.config.inflection.absolute_threshold,
             source_label=self.source.label,
             generator_status=self.generator.status,
+            tempo=self._tempo,
+            preset=active[0] if (active := self.operator.active_preset) else self._start_preset,
         )
 
     # -- views for OSC (any thread) ---------------------------------------------------------

@@ -8,8 +8,9 @@ nothing here changes the show.
 from __future__ import annotations
 
 import statistics
+from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ganterp.live.audio.source import SourceStatus
@@ -18,6 +19,13 @@ from ganterp.live.show.control_loop import ControlState
 
 #: How long a beat or inflection flash lasts on the HUD, seconds.
 FLASH_S = 0.25
+#: The HUD's tempo is the median of the tracker's over this long, seconds.
+TEMPO_WINDOW_S = 8.0
+#: It reads as steady while every estimate in the window is this close to it (a
+#: fraction) and the window is at least half full.
+TEMPO_STEADY = 0.03
+#: An unsure tempo is shown for at least this long before it may change, seconds.
+TEMPO_HOLD_S = 4.0
 
 
 @dataclass
@@ -46,6 +54,57 @@ class Flashes:
     def inflection(self, now: float) -> float:
         """Brightness of the inflection flash at ``now`` (s), 0-1 (it lasts three times as long)."""
         return max(0.0, 1.0 - (now - self.inflection_at) / (3 * FLASH_S))
+
+
+@dataclass
+class TempoReadout:
+    """The tempo the HUD shows: held steady, and marked when the tracker is unsure.
+
+    A beat tracker's estimate can swing between 112, 150 and 202 BPM within
+    seconds on music without a steady pulse. The readout shows the median over
+    the last :data:`TEMPO_WINDOW_S` and says whether the estimates in that window
+    agree; an unsure value is held for :data:`TEMPO_HOLD_S` (main thread only).
+    """
+
+    window_s: float = TEMPO_WINDOW_S
+    hold_s: float = TEMPO_HOLD_S
+    _samples: deque[tuple[float, float]] = field(default_factory=deque)
+    _held: float = 0.0
+    _held_at: float = -1e9
+
+    def update(self, now: float, bpm: float) -> tuple[float, bool]:
+        """Take the tracker's estimate at ``now``; return what to show.
+
+        Parameters
+        ----------
+        now : float
+            Clock time, s.
+        bpm : float
+            The tracker's tempo, beats per minute (0 or less: none).
+
+        Returns
+        -------
+        (float, bool)
+            Tempo to show, BPM (0: none in the window), and whether it is steady.
+        """
+        samples = self._samples
+        samples.append((now, bpm if bpm > 0 else 0.0))
+        while samples and samples[0][0] < now - self.window_s:
+            samples.popleft()
+        values = [b for _, b in samples if b > 0]
+        if not values or bpm <= 0:
+            self._held = 0.0
+            return 0.0, False
+        median = statistics.median(values)
+        span = now - samples[0][0]
+        steady = (
+            len(values) == len(samples)
+            and span >= self.window_s / 2
+            and max(abs(v - median) for v in values) <= TEMPO_STEADY * median
+        )
+        if steady or self._held <= 0 or now - self._held_at >= self.hold_s:
+            self._held, self._held_at = median, now
+        return (median, True) if steady else (self._held, False)
 
 
 @dataclass(frozen=True)
@@ -122,6 +181,8 @@ def hud_model(
     threshold: float,
     source_label: str,
     generator_status: str,
+    tempo: TempoReadout | None = None,
+    preset: str = "",
 ) -> HudModel:
     """What the HUD shows for the newest control state.
 
@@ -147,6 +208,10 @@ def hud_model(
         The input's name.
     generator_status : str
         The generator's one-line status.
+    tempo : TempoReadout, optional
+        Holds the shown tempo steady (None: the tracker's own estimate).
+    preset : str
+        The preset last applied ('' for none).
     """
     f = state.features if state is not None else None
     t = state.target if state is not None else None
@@ -155,6 +220,8 @@ def hud_model(
     counters = f"overflows {src.overflows}  audio drops {ring_dropped}"
     if state is not None and state.events_dropped:
         counters += f"  events dropped {state.events_dropped}"
+    raw_bpm = f.bpm if f else 0.0
+    bpm, bpm_steady = tempo.update(now, raw_bpm) if tempo is not None else (raw_bpm, True)
     return HudModel(
         display_fps=display_fps,
         keyframes_per_s=keyframes_per_s,
@@ -162,7 +229,8 @@ def hud_model(
         rms_db=f.rms_db if f else -120.0,
         level=f.level if f else 0.0,
         bands=f.bands if f else (0.0, 0.0, 0.0),
-        bpm=f.bpm if f else 0.0,
+        bpm=bpm,
+        bpm_steady=bpm_steady,
         beat_flash=flashes.beat(now),
         inflection_flash=flashes.inflection(now),
         curve=f.curve if f else 0.0,
@@ -175,6 +243,8 @@ def hud_model(
         source=f"{source_label} - {src.state}",
         warnings=warning_lines(alerts, state),
         generator=generator_status,
+        preset=preset,
+        truncation=t.truncation if t else 0.0,
     )
 
 

@@ -76,3 +76,36 @@ def test_the_recording_size_is_a_square_or_a_frame_and_checked_before_the_show(t
     with pytest.raises(ConfigError, match=r"record\.video_size: size must look like 1280x720"):
         make_recorder_factory(RecordSettings(video_size="big"), tmp_path / "x.mp4", clock)
     assert not list(tmp_path.iterdir())
+
+
+def test_the_hud_names_the_start_preset_until_another_is_applied() -> None:
+    from ganterp.live.core.clock import MonotonicClock
+    from ganterp.live.core.commands import LoadPreset
+
+    class Watching(HeadlessDisplay):
+        def __init__(self) -> None:
+            super().__init__((320, 180))
+            self.presets: list[str] = []
+            self.show = None
+
+        def present(self, image, hud) -> None:
+            super().present(image, hud)
+            self.presets.append(hud.preset if hud is not None else "?")
+            if len(self.presets) == 30:
+                self.show.send(LoadPreset("ambient"))
+
+    config = load_config(
+        preset="club",
+        overrides={
+            "audio": {"input": "demo"},
+            "display": {"hud": True},
+            "generator": {"resolution": 32},
+            "show": {"seconds": 2.0},
+        },
+    )
+    display = Watching()
+    show = build_show(config, clock=MonotonicClock(), display=display, start_preset="club")
+    display.show = show
+    show.run()
+    assert display.presets[0] == "club" and display.presets[-1] == "ambient"
+    assert display.presets.index("ambient") >= 30
