@@ -11,6 +11,7 @@ sound under each frame as it goes.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -202,6 +203,29 @@ def fit_batch(images: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
     return out
 
 
+def encoder_threads(generator_threads: int) -> int:
+    """Encoder threads for a render: the cores the generator leaves, at least one.
+
+    Measured on 2 cores with a 1-thread generator, a 720p render runs at 0.77-0.83x
+    real time with one encoder thread against 0.63-0.73x with x264's own choice
+    (which oversubscribes the cores).
+
+    Parameters
+    ----------
+    generator_threads : int
+        CPU threads the generator uses.
+
+    Returns
+    -------
+    int
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not every platform says which cores it may use
+        cores = os.cpu_count() or 1
+    return max(1, cores - generator_threads)
+
+
 def render_file(
     audio: Path,
     out: Path,
@@ -244,7 +268,7 @@ def render_file(
     progress : callable, optional
         See :data:`ProgressFn`.
     preset : str
-        H.264 encoding speed (see :data:`ganterp.live.video.mux.X264_PRESETS`).
+        H.264 encoding speed (see :data:`ganterp.live.settings.schema.X264_PRESETS`).
 
     Raises
     ------
@@ -297,7 +321,14 @@ def render_file(
             inflections=inflections,
         )
     out_size = size or (generator.resolution, generator.resolution)
-    writer = VideoWriter(out, fps=fps, size=out_size, audio=audio, preset=preset)
+    writer = VideoWriter(
+        out,
+        fps=fps,
+        size=out_size,
+        audio=audio,
+        preset=preset,
+        threads=encoder_threads(config.generator.threads),
+    )
     encoder = BackgroundEncoder(writer)
     calls, generate_s, done = 0, 0.0, 0
     try:

@@ -41,7 +41,9 @@ class VideoWriter:
     crf : int
         H.264 quality (lower is better).
     preset : str
-        H.264 encoding speed (see :data:`ganterp.live.video.mux.X264_PRESETS`).
+        H.264 encoding speed (see :data:`ganterp.live.settings.schema.X264_PRESETS`).
+    threads : int
+        Encoder threads (0: as many as the encoder likes).
 
     Raises
     ------
@@ -58,6 +60,7 @@ class VideoWriter:
         audio: Path | None = None,
         crf: int = 18,
         preset: str = "veryfast",
+        threads: int = 0,
     ) -> None:
         self.path = Path(path)
         self._decoder: AudioDecoder | None = None
@@ -78,6 +81,7 @@ class VideoWriter:
                 audio_channels=channels,
                 crf=crf,
                 preset=preset,
+                threads=threads,
             )
         except Exception:
             if self._decoder is not None:

@@ -325,3 +325,12 @@ def test_a_render_is_720p_letterboxed_unless_told_and_takes_an_x264_preset(tmp_p
     proc = run_ganterp("render", str(music[0]), "-o", "e.mp4", "--x264-preset", "x", cwd=tmp_path)
     assert proc.returncode == 2 and "--x264-preset" in proc.stderr and "ultrafast" in proc.stderr
     assert not list(tmp_path.glob("e*"))
+
+
+def test_the_encoder_takes_the_cores_the_generator_leaves(monkeypatch) -> None:
+    from ganterp.live.offline import render
+
+    monkeypatch.setattr(render.os, "sched_getaffinity", lambda pid: set(range(2)), raising=False)
+    assert render.encoder_threads(1) == 1 and render.encoder_threads(4) == 1
+    monkeypatch.setattr(render.os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
+    assert render.encoder_threads(2) == 14
