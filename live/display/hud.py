@@ -119,7 +119,7 @@ class HudPainter:
         self.scale = s = max(0.5, float(scale))
         self.font = pygame.freetype.Font(None, round(15 * s))
         self.font.kerning = True
-        self.font.origin = True  # blit positions are on the baseline: rows line up
+        # Every row's text is placed by its baseline (see _surface): rows line up.
         self.pad = round(10 * s)
         self.width = round(380 * s)
         self.line = round(22 * s)
@@ -132,9 +132,14 @@ class HudPainter:
         return int(self.font.get_rect(text).width) if text else 0
 
     def fit(self, text: str, width: int) -> str:
-        """``text``, shortened with an ellipsis if it is wider than ``width`` pixels."""
+        """``text``, shortened with an ellipsis if it is wider than ``width`` pixels.
+
+        Empty when not even the ellipsis fits.
+        """
         if self.text_width(text) <= width:
             return text
+        if self.text_width(ELLIPSIS) > width:
+            return ""
         lo, hi = 0, len(text)  # the longest prefix that fits with the ellipsis
         while lo < hi:
             mid = (lo + hi + 1) // 2
@@ -150,6 +155,8 @@ class HudPainter:
         Lines break between words; a word wider than a line is cut; what does not
         fit in ``max_lines`` ends the last line in an ellipsis.
         """
+        width = max(width, self.text_width("M"), self.text_width(ELLIPSIS))  # a letter a line
+        max_lines = max(1, max_lines)
         lines: list[str] = []
         current = ""
         for word in text.split():

@@ -35,6 +35,7 @@ class BackgroundEncoder:
         self._fitter = FrameFitter((writer.width, writer.height), writer.pix_fmt)
         self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=max(1, depth))
         self._error: BaseException | None = None
+        self._cancel = threading.Event()
         self._thread = threading.Thread(target=self._run, name="render-encoder", daemon=True)
         self._thread.start()
 
@@ -44,6 +45,8 @@ class BackgroundEncoder:
                 continue  # drain what is left after a failure
             try:
                 for rgb in pixels:
+                    if self._cancel.is_set():
+                        break
                     self._writer.write_frame(self._fitter.fit(rgb))
             except BaseException as exc:  # handed to the painting thread
                 self._error = exc
@@ -84,7 +87,25 @@ class BackgroundEncoder:
         """Write what waits, unless writing failed, and end the thread; never raises.
 
         After an interruption or a generator's failure the pictures already
-        painted still reach the file (at most ``depth`` batches).
+        painted still reach the file (at most ``depth`` batches). A second
+        interruption while they are written stops after the frame in hand; the
+        thread has ended either way when this returns or raises, so the writer
+        can then be closed safely.
         """
-        self._queue.put(None)
-        self._thread.join()
+        try:
+            self._queue.put(None)
+            self._thread.join()
+        except KeyboardInterrupt:
+            self._cancel.set()
+            self._drain_queue()
+            self._thread.join()
+            raise
+
+    def _drain_queue(self) -> None:
+        """Empty the queue and leave the end marker, without blocking."""
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        self._queue.put_nowait(None)

@@ -266,7 +266,8 @@ def render_file(
     categories : list of int, optional
         One per segment; default the trajectory's bank.
     progress : callable, optional
-        See :data:`ProgressFn`.
+        See :data:`ProgressFn` (counts frames painted; the last are written
+        just after).
     preset : str
         H.264 encoding speed (see :data:`ganterp.live.settings.schema.X264_PRESETS`).
 
@@ -329,9 +330,10 @@ def render_file(
         preset=preset,
         threads=encoder_threads(config.generator.threads),
     )
-    encoder = BackgroundEncoder(writer)
     calls, generate_s, done = 0, 0.0, 0
+    encoder: BackgroundEncoder | None = None
     try:
+        encoder = BackgroundEncoder(writer)
         while done < n_frames:
             chunk = [inputs for _, inputs in zip(range(batch), frames, strict=False)]
             if not chunk:
@@ -350,8 +352,11 @@ def render_file(
                 progress(done, n_frames)
         encoder.finish()
     except BaseException:
-        encoder.stop()
-        writer.abort()
+        try:
+            if encoder is not None:
+                encoder.stop()
+        finally:
+            writer.abort()
         raise
     path = writer.close()
     return RenderReport(

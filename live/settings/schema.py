@@ -556,8 +556,8 @@ class RecordSettings:
     )
     video_size: str = setting(
         "",
-        "Video frame WIDTHxHEIGHT (e.g. 1920x1080), the square picture letterboxed in it at"
-        " full height; empty: a square of record.size.",
+        "Video frame WIDTHxHEIGHT (e.g. 1920x1080), the square picture centred in it as large"
+        " as it fits, with black bars; empty: a square of record.size.",
         unit="px",
         live=False,
     )

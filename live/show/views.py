@@ -85,7 +85,7 @@ class TempoReadout:
         Returns
         -------
         (float, bool)
-            Tempo to show, BPM (0: none in the window), and whether it is steady.
+            Tempo to show, BPM (0 while the tracker has none), and whether it is steady.
         """
         samples = self._samples
         samples.append((now, bpm if bpm > 0 else 0.0))

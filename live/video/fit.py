@@ -70,6 +70,7 @@ class FrameFitter:
 
     def _build(self, height: int, width: int) -> None:
         graph = av.filter.Graph()
+        graph.threads = 1  # the callers choose their own threads (the recorder: one)
         source = graph.add_buffer(
             width=width, height=height, format="rgb24", time_base=Fraction(1, 1)
         )

@@ -99,7 +99,8 @@ class Recorder:
     size : int or (int, int)
         Height and width of a square video, or the video's width and height,
         pixels (rounded down to even numbers). The pictures offered are scaled
-        to its height by FFmpeg's scaler on the encoder's thread and letterboxed.
+        by FFmpeg's scaler on the encoder's thread to the largest centred square
+        that fits, with black bars.
     crf : int
         H.264 constant rate factor.
     preset : str

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
-import pytest
-
-os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 import pygame
+import pytest
 
 from ganterp.live.display.hud import BG, ELLIPSIS, HudModel, HudPainter
 
@@ -31,8 +27,7 @@ def _model(**changes) -> HudModel:
 
 @pytest.fixture(scope="module")
 def painter() -> HudPainter:
-    pygame.init()
-    return HudPainter(1.0)
+    return HudPainter(1.0)  # FreeType and plain surfaces need no display
 
 
 def test_a_long_line_ends_in_an_ellipsis_within_the_width(painter) -> None:
@@ -99,3 +94,10 @@ def test_the_panel_shows_preset_truncation_and_marks_an_unsure_tempo(painter) ->
         painter.fit = painter_fit
     assert "preset club   truncation 0.40" in lines and "~152 BPM" in lines
     assert "no preset   truncation 0.40" in lines and "124.0 BPM" in lines
+
+
+def test_even_a_tiny_width_gives_an_answer(painter) -> None:
+    assert painter.fit(LONG_PATH, 2) == ""
+    lines = painter.wrap("ab cd", 0, max_lines=0)
+    assert len(lines) == 1 and lines[0]
+    assert painter.wrap("", 100) == [""]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import threading
+import time
 
 import av
 import numpy as np
@@ -14,7 +16,7 @@ from ganterp.live.offline.writer import VideoWriter
 
 def _batch(first: int, n: int, side: int = 32) -> np.ndarray:
     """``n`` flat grey pictures whose level tells their frame number (8 levels apart)."""
-    levels = np.array([16 + 8 * (first + k) for k in range(n)], dtype=np.uint8)
+    levels = np.array([(16 + 8 * (first + k)) % 240 for k in range(n)], dtype=np.uint8)
     return np.broadcast_to(levels[:, None, None, None], (n, side, side, 3)).copy()
 
 
@@ -68,3 +70,33 @@ def test_stop_still_writes_what_was_painted(tmp_path) -> None:
     encoder.stop()  # an interruption: the painted frames still reach the file
     assert writer.frames == 12
     writer.close()
+
+
+class _SlowWriter(_FailingWriter):
+    """Takes 50 ms a frame and never fails."""
+
+    def write_frame(self, frame: av.VideoFrame) -> None:
+        time.sleep(0.05)
+        self.frames += 1
+
+
+def test_a_second_interruption_stops_after_the_frame_in_hand() -> None:
+    writer = _SlowWriter(limit=-1)
+    encoder = BackgroundEncoder(writer, depth=4)  # type: ignore[arg-type]
+    for start in range(0, 32, 8):
+        encoder.submit(_batch(start, 8))  # 1.6 s of writing queued
+
+    def interrupt(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            encoder.stop()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    assert time.perf_counter() - t0 < 1.0 and 0 < writer.frames < 32
+    assert not encoder._thread.is_alive()  # the writer can be closed now
