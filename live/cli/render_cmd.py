@@ -26,7 +26,7 @@ from ganterp.live.core.errors import ConfigError
 from ganterp.live.core.paths import check_output_path, partial_path
 from ganterp.live.display.window import parse_size
 from ganterp.live.offline.render import render_file
-from ganterp.live.settings.schema import X264_PRESETS
+from ganterp.live.settings.schema import X264_DEFAULT, X264_PRESETS
 from ganterp.live.show.build import make_show_generator, resolve_categories
 
 ORIGINAL_FLAGS = (
@@ -70,9 +70,9 @@ def add_render_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--x264-preset",
         choices=X264_PRESETS,
-        default="veryfast",
+        default=X264_DEFAULT,
         help="H.264 encoding speed: a faster preset makes a larger file of the same quality"
-        " (default veryfast; a 2-core machine keeps up with 1080p at ultrafast)",
+        f" (default {X264_DEFAULT}; a 2-core machine keeps up with 1080p at ultrafast)",
     )
     p.add_argument(
         "--analysis",

@@ -248,8 +248,7 @@ class HudPainter:
         flash = max(0.0, min(1.0, m.beat_flash))
         radius = round(7 * s)
         beat_colour = [round(60 + (c - 60) * flash) for c in BEAT]
-        centre = (bar_x + round(40 * s), y + line // 2)
-        pygame.draw.circle(panel, beat_colour, (centre[0] + round(30 * s), centre[1]), radius)
+        pygame.draw.circle(panel, beat_colour, (bar_x + round(70 * s), y + line // 2), radius)
         y += line
         # Inflection curve against its threshold (square-root scale: the calm end
         # where inflections live gets most of the bar), with a flash on each one.

@@ -84,13 +84,18 @@ class BackgroundEncoder:
         self._raise_error()
 
     def stop(self) -> None:
-        """Write what waits, unless writing failed, and end the thread; never raises.
+        """Write what waits, unless writing failed, and end the thread.
 
         After an interruption or a generator's failure the pictures already
         painted still reach the file (at most ``depth`` batches). A second
         interruption while they are written stops after the frame in hand; the
         thread has ended either way when this returns or raises, so the writer
         can then be closed safely.
+
+        Raises
+        ------
+        KeyboardInterrupt
+            Only that second interruption, after the thread has ended.
         """
         try:
             self._queue.put(None)

@@ -36,7 +36,7 @@ from ganterp.live.offline.encode_thread import BackgroundEncoder
 from ganterp.live.offline.file_analysis import SEED_HOP, SEED_NFFT
 from ganterp.live.offline.plan import FrameInputs, from_target, seed_frames
 from ganterp.live.offline.writer import VideoWriter
-from ganterp.live.settings.schema import Config
+from ganterp.live.settings.schema import X264_DEFAULT, Config
 from ganterp.live.trajectory import Trajectory, category_bank
 from ganterp.models.base import Generator
 
@@ -239,7 +239,7 @@ def render_file(
     batch: int = 8,
     categories: list[int] | None = None,
     progress: ProgressFn | None = None,
-    preset: str = "veryfast",
+    preset: str = X264_DEFAULT,
 ) -> RenderReport:
     """Render ``audio`` into a video at ``out``.
 

@@ -22,6 +22,7 @@ import av
 import numpy as np
 
 from ganterp.live.audio.decode import AudioDecoder
+from ganterp.live.settings.schema import X264_DEFAULT
 from ganterp.live.video.mux import AAC_RATES, CONTAINERS, Muxer
 
 
@@ -59,7 +60,7 @@ class VideoWriter:
         size: tuple[int, int],
         audio: Path | None = None,
         crf: int = 18,
-        preset: str = "veryfast",
+        preset: str = X264_DEFAULT,
         threads: int = 0,
     ) -> None:
         self.path = Path(path)

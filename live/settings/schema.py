@@ -64,6 +64,8 @@ X264_PRESETS = (
     "slower",
     "veryslow",
 )
+#: The preset renders use unless told otherwise.
+X264_DEFAULT = "veryfast"
 
 
 # ----------------------------------------------------------------------------------------

@@ -80,6 +80,8 @@ class Operator:
         ``(clock seconds) -> audio seconds``: where a tap falls in the input.
     presets : PresetSource, optional
         Where preset names are looked up (None: presets are not available).
+    start_preset : str
+        Name of the preset the settings were started with ('' for none).
     """
 
     def __init__(
@@ -91,6 +93,7 @@ class Operator:
         adopt: Callable[[Config], None],
         tap_time: Callable[[float], float],
         presets: PresetSource | None = None,
+        start_preset: str = "",
     ) -> None:
         self.config = config
         self.clock = clock
@@ -98,6 +101,8 @@ class Operator:
         self.tap = TapClock()
         self.midi_control: Any = None  # set by a MIDI surface (learn mode)
         self.active_preset: tuple[str, Path, tuple[int, int] | None] | None = None
+        #: Name of the preset in use: the start-up one until another is applied.
+        self.preset_name = start_preset
         self._adopt = adopt
         self._tap_time = tap_time
         self._presets = presets
@@ -181,6 +186,7 @@ class Operator:
             path = None
         # The file as it was read, for the watcher to notice the next edit.
         self.active_preset = (name, path, file_stamp(path)) if path is not None else None
+        self.preset_name = name
         # Glide from where the show is to the preset, in trajectory space.
         self._fade = SettingsFade(
             self.config, new, at=self.clock.now(), duration_s=new.show.preset_fade_s

@@ -112,7 +112,6 @@ class Show:
         start_preset: str = "",
     ) -> None:
         self.source = source
-        self._start_preset = start_preset
         self.generator = generator
         self.display = display
         self.clock = clock
@@ -135,6 +134,7 @@ class Show:
             adopt=self._adopt,
             tap_time=self._tap_time,
             presets=apply_preset,
+            start_preset=start_preset,
         )
         self.surfaces: list[Any] = []
         self.targets: LatestSlot[GenTarget] = LatestSlot()
@@ -433,7 +433,7 @@ class Show:
             source_label=self.source.label,
             generator_status=self.generator.status,
             tempo=self._tempo,
-            preset=active[0] if (active := self.operator.active_preset) else self._start_preset,
+            preset=self.operator.preset_name,
         )
 
     # -- views for OSC (any thread) ---------------------------------------------------------

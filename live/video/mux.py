@@ -20,7 +20,7 @@ import numpy as np
 from ganterp.live.audio.channels import to_mono
 from ganterp.live.core.errors import RecordError
 from ganterp.live.core.paths import partial_path
-from ganterp.live.settings.schema import X264_PRESETS
+from ganterp.live.settings.schema import X264_DEFAULT, X264_PRESETS
 
 #: Sample rates AAC encoders accept.
 AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
@@ -80,7 +80,7 @@ class Muxer:
         audio_rate: int | None = None,
         audio_channels: int = 2,
         crf: int = 18,
-        preset: str = "veryfast",
+        preset: str = X264_DEFAULT,
         fragmented: bool = False,
         threads: int = 0,
         suffixes: tuple[str, ...] = (".mp4", ".avi"),
