@@ -23,6 +23,6 @@ class KeepFrames(HeadlessDisplay):
         actions, self.actions = self.actions, []
         return actions
 
-    def present(self, image, hud):
-        self.frames.append(image.copy())
-        super().present(image, hud)
+    def present(self, frame, hud):
+        self.frames.append(frame.image.copy())
+        super().present(frame, hud)

@@ -95,8 +95,8 @@ def cmd_live(args: argparse.Namespace) -> int:
         print(f"ganterp: recording the show to {record_path}")
     generator = show.generator.status
     print(
-        f"ganterp: {show.source.label} -> {generator} {show.generator.resolution}px;"
-        " keys: H HUD, Space next, Esc quit"
+        f"ganterp: {show.source.label} -> {generator} {show.generator.resolution}px"
+        f" -> {show.display.label}; keys: H HUD, Space next, Esc quit"
     )
     try:
         report = show.run()

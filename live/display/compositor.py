@@ -10,11 +10,12 @@ display, and never waits for it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from ganterp.live.display.effects import PostEffects
+from ganterp.live.display.effects import ColourMatrix, PostEffects
 
 #: Longest cross-fade, seconds: a slow generator is not hidden beyond this.
 MAX_FADE_S = 0.5
@@ -47,21 +48,72 @@ class Keyframe:
 
 @dataclass(frozen=True)
 class Composite:
-    """A frame to show and its provenance.
+    """A frame to show, as the recipe for its pixels: two pictures, a fade, a colour, a dimming.
+
+    A display that draws through the GPU uploads each picture once and mixes them
+    there; :attr:`image` paints the same recipe on the CPU (and keeps the result).
 
     Attributes
     ----------
-    image : np.ndarray, shape (H, W, 3), uint8
-        The picture (do not modify: it may be shared with the compositor).
+    previous : np.ndarray, shape (H, W, 3), uint8
+        The picture fading out (what was on screen when the keyframe arrived).
     keyframe : Keyframe or None
-        The newest keyframe contributing to it.
+        The newest keyframe, fading in (None before the first).
     weight : float
         That keyframe's share of the picture, [0, 1].
+    colour : ColourMatrix or None
+        Brightness, contrast and hue, applied after the fade (None: unchanged).
+    black : float
+        How far the blackout has faded the picture, [0, 1] (1 is black).
     """
 
-    image: np.ndarray
+    previous: np.ndarray
     keyframe: Keyframe | None
     weight: float
+    colour: ColourMatrix | None = None
+    black: float = 0.0
+
+    @cached_property
+    def mixed(self) -> np.ndarray:
+        """The fade alone, shape (H, W, 3), uint8 (no colour, no blackout)."""
+        kf = self.keyframe
+        if kf is None:
+            return self.previous
+        return mix(self.previous, kf.image, self.weight)
+
+    @cached_property
+    def image(self) -> np.ndarray:
+        """The finished picture, shape (H, W, 3), uint8 (do not modify: it may be shared)."""
+        out = self.mixed
+        if self.colour is not None:
+            out = self.colour.apply(out)  # before the blackout, so black stays black
+        if self.black > 0:
+            keep = round((1.0 - self.black) * 256)
+            out = ((out.astype(np.uint16) * keep) >> 8).astype(np.uint8)
+        return out
+
+
+def mix(a: np.ndarray, b: np.ndarray, weight: float) -> np.ndarray:
+    """Cross-fade two pictures in 1/256 steps.
+
+    Parameters
+    ----------
+    a, b : np.ndarray, shape (H, W, 3), uint8
+        The picture fading out and the one fading in.
+    weight : float
+        ``b``'s share, [0, 1].
+
+    Returns
+    -------
+    np.ndarray, shape (H, W, 3), uint8
+        ``a`` or ``b`` itself at the ends, else a new array.
+    """
+    w = round(min(1.0, max(0.0, weight)) * 256)
+    if w >= 256:
+        return b
+    if w <= 0:
+        return a
+    return ((a.astype(np.uint16) * (256 - w) + b.astype(np.uint16) * w) >> 8).astype(np.uint8)
 
 
 class Compositor:
@@ -101,7 +153,7 @@ class Compositor:
         self._start = 0.0
         self._fade = 0.0
         self._interval = 0.1
-        self._last_out = self._previous
+        self._last_out: Composite | None = None
         self._black = 0.0
         self._black_target = 0.0
         self._black_time: float | None = None
@@ -119,7 +171,8 @@ class Compositor:
             gap = now - self._start
             # Expected time to the next keyframe: a smoothed inter-arrival time.
             self._interval += 0.3 * (min(max(gap, 0.0), MAX_FADE_S) - self._interval)
-            self._previous = self._last_out
+            if self._last_out is not None:
+                self._previous = self._last_out.mixed
         self._current = keyframe
         self._start = now
         self._fade = min(self._interval, MAX_FADE_S) if self.crossfade else 0.0
@@ -132,28 +185,20 @@ class Compositor:
         """Return the frame to show at clock time ``now`` (seconds)."""
         self._advance_blackout(now)
         cur = self._current
-        if cur is None:
-            out = self._previous
-            weight = 0.0
-        else:
+        weight = 0.0
+        if cur is not None:
             progress = now - self._start + self.lead_s
             weight = 1.0 if self._fade <= 0 else min(1.0, max(0.0, progress / self._fade))
-            if weight >= 1.0:
-                out = cur.image
-            else:
-                w = round(weight * 256)
-                out = (
-                    (self._previous.astype(np.uint16) * (256 - w) + cur.image.astype(np.uint16) * w)
-                    >> 8
-                ).astype(np.uint8)
-        # The next cross-fade starts from the picture itself, not its dimmed copy.
+        colour = None
+        if self.effects is not None and not self.effects.neutral:
+            colour = self.effects.colour
+        out = Composite(
+            previous=self._previous, keyframe=cur, weight=weight, colour=colour, black=self._black
+        )
+        # The next cross-fade starts from the picture itself, not its dimmed copy;
+        # its pixels are painted only if a keyframe arrives before the next frame.
         self._last_out = out
-        if self.effects is not None:
-            out = self.effects.apply(out)  # before the blackout, so black stays black
-        if self._black > 0:
-            keep = round((1.0 - self._black) * 256)
-            out = ((out.astype(np.uint16) * keep) >> 8).astype(np.uint8)
-        return Composite(image=out, keyframe=cur, weight=weight)
+        return out
 
     def _advance_blackout(self, now: float) -> None:
         if self._black_time is None:

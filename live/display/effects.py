@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -18,6 +20,39 @@ _RGB_TO_YIQ = np.array(
     [[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]], dtype=np.float64
 )
 _YIQ_TO_RGB = np.linalg.inv(_RGB_TO_YIQ)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, eq=False)
+class ColourMatrix:
+    """One set of adjustments as an affine colour map: ``out = rgb @ matrix + offset``.
+
+    Attributes
+    ----------
+    matrix : np.ndarray, shape (3, 3), float32
+        Applied to row vectors of 0-255 RGB values.
+    offset : float
+        Added to every channel afterwards, 0-255 units.
+    """
+
+    matrix: np.ndarray
+    offset: float
+
+    def apply(self, image: np.ndarray) -> np.ndarray:
+        """Return the mapped picture.
+
+        Parameters
+        ----------
+        image : np.ndarray, shape (H, W, 3), uint8
+
+        Returns
+        -------
+        np.ndarray, shape (H, W, 3), uint8
+            Clipped to 0-255 and rounded to the nearest level.
+        """
+        out = image.astype(np.float32) @ self.matrix + np.float32(self.offset)
+        return np.clip(out + 0.5, 0.0, 255.0).astype(np.uint8)
 
 
 class PostEffects:
@@ -47,14 +82,19 @@ class PostEffects:
         rot = np.array([[1, 0, 0], [0, math.cos(a), -math.sin(a)], [0, math.sin(a), math.cos(a)]])
         colour = _YIQ_TO_RGB @ rot @ _RGB_TO_YIQ
         matrix = (contrast * colour).T.astype(np.float32)
-        offset = np.float32(127.5 * (1.0 - contrast) + 255.0 * brightness)
+        offset = float(127.5 * (1.0 - contrast) + 255.0 * brightness)
         neutral = brightness == 0.0 and contrast == 1.0 and hue_deg % 360.0 == 0.0
-        self._state: tuple[np.ndarray, np.float32, bool] = (matrix, offset, neutral)
+        self._state: tuple[ColourMatrix, bool] = (ColourMatrix(matrix, offset), neutral)
 
     @property
     def neutral(self) -> bool:
         """Whether the adjustments leave the picture alone."""
-        return self._state[2]
+        return self._state[1]
+
+    @property
+    def colour(self) -> ColourMatrix:
+        """The adjustments in force, as one colour map (a snapshot: later changes make a new one)."""
+        return self._state[0]
 
     def apply(self, image: np.ndarray) -> np.ndarray:
         """Return the adjusted picture (the same array when neutral).
@@ -67,15 +107,12 @@ class PostEffects:
         -------
         np.ndarray, shape (H, W, 3), uint8
         """
-        matrix, offset, neutral = self._state  # one read: one consistent set
-        if neutral:
-            return image
-        out = image.astype(np.float32) @ matrix + offset
-        return np.clip(out, 0.0, 255.0).astype(np.uint8)
+        colour, neutral = self._state  # one read: one consistent set
+        return image if neutral else colour.apply(image)
 
 
-class FrameDelay:
-    """Show each frame ``delay_s`` after it was made.
+class FrameDelay(Generic[T]):
+    """Show each frame ``delay_s`` after it was made (a frame is any object: a picture, a recipe).
 
     Parameters
     ----------
@@ -85,9 +122,9 @@ class FrameDelay:
 
     def __init__(self, delay_s: float = 0.0) -> None:
         self.delay_s = max(0.0, float(delay_s))
-        self._frames: deque[tuple[float, np.ndarray]] = deque()
+        self._frames: deque[tuple[float, T]] = deque()
 
-    def push(self, now: float, image: np.ndarray) -> np.ndarray:
+    def push(self, now: float, image: T) -> T:
         """Add the frame made at ``now``; return the one to show now."""
         if self.delay_s <= 0.0:
             self._frames.clear()

@@ -125,6 +125,7 @@ class HudPainter:
         self.line = round(22 * s)
         self._ascender = self.font.get_sized_ascender()
         self._cache: dict[tuple[str, tuple[int, int, int]], tuple[pygame.Surface, int]] = {}
+        self._panel: tuple[HudModel, pygame.Surface] | None = None
 
     # -- text that fits --------------------------------------------------------------------
     def text_width(self, text: str) -> int:
@@ -191,8 +192,27 @@ class HudPainter:
         return hit
 
     # -- the panel -------------------------------------------------------------------------
+    @property
+    def origin(self) -> tuple[int, int]:
+        """Where the panel's top-left corner goes on the screen, ``(x, y)`` pixels."""
+        return self.pad, self.pad
+
     def draw(self, target: pygame.Surface, m: HudModel) -> None:
-        """Paint the HUD onto ``target``."""
+        """Paint the HUD onto ``target``, in its top-left corner."""
+        target.blit(self.panel(m), self.origin)
+
+    def panel(self, m: HudModel) -> pygame.Surface:
+        """The HUD's panel: a surface with per-pixel alpha, to place at :attr:`origin`.
+
+        The same model gives the same surface, painted once (do not draw on it).
+        """
+        if self._panel is not None and self._panel[0] == m:
+            return self._panel[1]
+        panel = self._paint(m)
+        self._panel = (m, panel)
+        return panel
+
+    def _paint(self, m: HudModel) -> pygame.Surface:
         s, pad, width, line = self.scale, self.pad, self.width, self.line
         inner = width - 2 * pad
         warnings = [row for w in m.warnings for row in self.wrap(w, inner)]
@@ -273,4 +293,4 @@ class HudPainter:
         for w in warnings:
             text(w, WARN)
             y += line
-        target.blit(panel, (pad, pad))
+        return panel

@@ -25,6 +25,7 @@ from ganterp.live.core.commands import (
 )
 from ganterp.live.core.errors import DisplayError
 from ganterp.live.core.stderr import quiet_native_stderr
+from ganterp.live.display.compositor import Composite
 from ganterp.live.display.hud import HudModel, HudPainter
 
 
@@ -85,13 +86,17 @@ class Display(Protocol):
     """A place to show frames."""
 
     size: tuple[int, int]
+    #: What the HUD should say about this display (a fallback taken), one line each.
+    warnings: tuple[str, ...]
+    #: What draws the frames, for the start-up line, e.g. ``"OpenGL, NVIDIA RTX 4070"``.
+    label: str
 
     def poll(self) -> list[Action]:
         """Return the user's actions since the last call."""
         ...
 
-    def present(self, image: np.ndarray, hud: HudModel | None) -> None:
-        """Show ``image`` (H, W, 3 uint8), with the HUD when given one."""
+    def present(self, frame: Composite, hud: HudModel | None) -> None:
+        """Show ``frame``, with the HUD when given one."""
         ...
 
     def close(self) -> None:
@@ -110,17 +115,24 @@ class HeadlessDisplay:
 
     def __init__(self, size: tuple[int, int] = (1280, 720)) -> None:
         self.size = size
+        self.warnings: tuple[str, ...] = ()
+        self.label = "headless"
         self.presented = 0
-        self.last: np.ndarray | None = None
+        self._last: Composite | None = None
 
     def poll(self) -> list[Action]:
         """Return nothing: nobody can press a key."""
         return []
 
-    def present(self, image: np.ndarray, hud: HudModel | None) -> None:
+    @property
+    def last(self) -> np.ndarray | None:
+        """The last frame's pixels, shape (H, W, 3), uint8 (None before the first)."""
+        return None if self._last is None else self._last.image
+
+    def present(self, frame: Composite, hud: HudModel | None) -> None:
         """Count the frame and keep it."""
         self.presented += 1
-        self.last = image
+        self._last = frame
 
     def close(self) -> None:
         """Nothing to close."""
@@ -228,10 +240,13 @@ class PygameWindow:
             pygame.display.quit()
             raise DisplayError(f"no display {display}: this machine has {count} (0 to {count - 1})")
         pygame.display.set_caption(title)
+        self.title = title
         self.display = display
         self.window_size = size
         self.fullscreen = fullscreen
         self._hud_scale = hud_scale
+        self.warnings: tuple[str, ...] = ()
+        self.label = "window drawn by the CPU"
         self._painter: HudPainter | None = None
         self._scaled: tuple[int, int] = (0, 0)
         self._open()
@@ -271,9 +286,10 @@ class PygameWindow:
                     actions.append(action)
         return actions
 
-    def present(self, image: np.ndarray, hud: HudModel | None) -> None:
-        """Scale ``image`` to fill the screen with its aspect kept, draw the HUD, flip."""
+    def present(self, frame: Composite, hud: HudModel | None) -> None:
+        """Paint ``frame``, scale it to fill the screen with its aspect kept, draw the HUD, flip."""
         pg = self._pg
+        image = frame.image
         h, w = image.shape[:2]
         frame = pg.image.frombuffer(np.ascontiguousarray(image), (w, h), "RGB")
         x, y, fw, fh = fit((w, h), self.size)
@@ -291,10 +307,6 @@ class PygameWindow:
             # The HUD panel overwrote part of the frame; redraw the bars next time.
             self._scaled = (0, 0)
         pg.display.flip()
-
-    def screenshot(self) -> np.ndarray:
-        """Return the window's pixels, shape (H, W, 3), uint8."""
-        return np.ascontiguousarray(self._pg.surfarray.array3d(self.screen).transpose(1, 0, 2))
 
     def close(self) -> None:
         """Close the window."""

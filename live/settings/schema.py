@@ -510,6 +510,14 @@ class DisplaySettings:
         60.0, "Display frame rate.", unit="frames/s", min=1.0, max=360.0, live=False
     )
     hud: bool = setting(False, "Show the heads-up display at start (toggle with H).", live=False)
+    renderer: str = setting(
+        "auto",
+        "How frames are drawn: 'gpu' through OpenGL (scaling, cross-fade and colour on the"
+        " graphics card), 'cpu' with pygame's software blits, 'auto' the GPU when an OpenGL 3.3"
+        " context can be made, else the CPU with a warning.",
+        choices=("auto", "gpu", "cpu"),
+        live=False,
+    )
     headless: bool = setting(
         False, "Run without a window (records the show to a file).", live=False
     )

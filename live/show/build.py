@@ -24,7 +24,7 @@ from ganterp.live.control.midi import MidiControl, MidiIn, MidiMapping
 from ganterp.live.control.osc import OscIn, OscOut, parse_target
 from ganterp.live.control.watch import PresetWatcher
 from ganterp.live.core.clock import Clock
-from ganterp.live.core.errors import ConfigError
+from ganterp.live.core.errors import ConfigError, DisplayError
 from ganterp.live.display.window import Display, HeadlessDisplay, PygameWindow, parse_size
 from ganterp.live.settings.files import read_toml
 from ganterp.live.settings.layers import live_changes
@@ -144,7 +144,52 @@ def make_display(settings: DisplaySettings) -> Display:
         raise ConfigError(f"display.size: {exc}") from None
     if settings.headless:
         return HeadlessDisplay(size)
-    return PygameWindow(fullscreen=settings.fullscreen, display=settings.display, size=size)
+    return open_window(settings, size)
+
+
+def open_window(
+    settings: DisplaySettings,
+    size: tuple[int, int],
+    *,
+    gl_window: Callable[..., Display] | None = None,
+) -> Display:
+    """Open the window the settings ask for: drawn through the GPU, or by the CPU.
+
+    Parameters
+    ----------
+    settings : DisplaySettings
+        ``renderer`` chooses: 'gpu', 'cpu', or 'auto' (the GPU, else the CPU).
+    size : tuple of int
+        Window ``(width, height)``, pixels.
+    gl_window : callable, optional
+        Makes the GPU window (by default :class:`~ganterp.live.display.gl_window.GlWindow`).
+
+    Raises
+    ------
+    DisplayError
+        When no window opens, or 'gpu' was asked for and OpenGL cannot draw.
+    """
+    args = {"fullscreen": settings.fullscreen, "display": settings.display, "size": size}
+    if settings.renderer == "cpu":
+        return PygameWindow(**args)
+    if gl_window is None:
+        from ganterp.live.display.gl_window import GlWindow
+
+        gl_window = GlWindow
+    try:
+        window = gl_window(**args)
+    except DisplayError as exc:
+        if settings.renderer == "gpu":
+            raise
+        reason = str(exc).removeprefix("cannot draw with OpenGL: ")
+        if reason.startswith("cannot open a window"):
+            raise  # no display at all: the CPU window would not open either
+        window = PygameWindow(**args)
+        window.warnings = (f"CPU display: no OpenGL ({reason})"[:120],)
+        log.warning("drawing on the CPU, slower at large sizes: no OpenGL (%s)", reason)
+        return window
+    log.info("display: %s", window.label)
+    return window
 
 
 def default_recording_path(directory: Path | None = None) -> Path:

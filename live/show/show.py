@@ -27,7 +27,7 @@ from ganterp.live.core.clock import Clock
 from ganterp.live.core.commands import Blackout, Command, Freeze, MidiLearn, ShowHud, TapTempo
 from ganterp.live.core.slots import DropQueue, LatestSlot
 from ganterp.live.core.stats import LogOnce, RateMeter
-from ganterp.live.display.compositor import Compositor, Keyframe
+from ganterp.live.display.compositor import Composite, Compositor, Keyframe
 from ganterp.live.display.effects import FrameDelay, PostEffects
 from ganterp.live.display.hud import HudModel
 from ganterp.live.display.window import (
@@ -63,6 +63,10 @@ log = logging.getLogger("ganterp.show")
 #: answering a command was ready, seconds: a pad hit is shown at once, a fader's
 #: stream of commands at the display's own pace.
 EARLY_FRAME_GAP_S = 0.25
+
+#: How often the HUD's contents are refreshed, 1/s: its meters still read as live,
+#: and its panel is painted (and, on the GPU, uploaded) on a third of the frames at 60 fps.
+HUD_REFRESH_HZ = 20.0
 
 
 class Show:
@@ -150,7 +154,7 @@ class Show:
         self.recorder: Recorder | None = None
         d = config.display
         self.effects = PostEffects(d.brightness, d.contrast, d.hue_shift_deg)
-        self.delay = FrameDelay(d.visual_delay_ms / 1000.0)
+        self.delay: FrameDelay[Composite] = FrameDelay(d.visual_delay_ms / 1000.0)
         self.compositor = Compositor(
             (generator.resolution, generator.resolution),
             crossfade=d.crossfade,
@@ -166,6 +170,8 @@ class Show:
         self.report = ShowReport()
         self.display_rate = RateMeter(clock, window_s=1.0)
         self._tempo = TempoReadout()  # the HUD's (main thread only)
+        self._hud_model: HudModel | None = None  # what the HUD shows, and since when
+        self._hud_at = 0.0
         self._last_version = 0
         self._started_at: float | None = None
         self._ended_at: float | None = None
@@ -294,6 +300,7 @@ class Show:
             self.quit()
         elif isinstance(action, ToggleHud):
             self.hud_on = not self.hud_on
+            self._hud_model = None
         elif isinstance(action, ToggleFullscreen):
             toggle = getattr(self.display, "toggle_fullscreen", None)
             if toggle is not None:
@@ -309,6 +316,7 @@ class Show:
             self.compositor.set_blackout(action.on)
         elif isinstance(action, ShowHud):
             self.hud_on = action.on
+            self._hud_model = None
         else:
             self.send(action)  # type: ignore[arg-type]
 
@@ -383,15 +391,18 @@ class Show:
         composite = self.compositor.frame(now)
         state, _ = self.state.get()
         flashes.update(state, now)
-        hud = self._hud(state, flashes, now) if self.hud_on else None
-        picture = composite.image
+        hud = None
+        if self.hud_on:
+            if self._hud_model is None or now - self._hud_at >= 1.0 / HUD_REFRESH_HZ:
+                self._hud_model, self._hud_at = self._hud(state, flashes, now), now
+            hud = self._hud_model
         # The screen may be delayed to meet late sound; the recording keeps its own sync.
-        self.display.present(self.delay.push(now, picture), hud)
+        self.display.present(self.delay.push(now, composite), hud)
         presented = self.clock.now()
         self.display_rate.tick()
         self.report.frames_presented += 1
         if self.recorder is not None:
-            self.recorder.offer(presented, picture)
+            self.recorder.offer(presented, composite.image)  # painted on the CPU only for it
         if self.trace:
             kf = composite.keyframe
             self.report.trace.append(
@@ -419,6 +430,7 @@ class Show:
             display_errors=self.report.display_errors,
             learning=self.operator.learning,
             generator_warnings=self.generator.warnings,
+            display_warnings=getattr(self.display, "warnings", ()),
         )
         return hud_model(
             state,

@@ -129,6 +129,8 @@ class Alerts:
         The setting MIDI learn waits for.
     generator_warnings : sequence of str
         Fallbacks the generator took (the newest two are shown).
+    display_warnings : sequence of str
+        Fallbacks the display took (drawing on the CPU).
     """
 
     source: SourceStatus
@@ -140,6 +142,7 @@ class Alerts:
     display_errors: int = 0
     learning: str | None = None
     generator_warnings: Sequence[str] = ()
+    display_warnings: Sequence[str] = ()
 
 
 def warning_lines(alerts: Alerts, state: ControlState | None) -> tuple[str, ...]:
@@ -165,6 +168,7 @@ def warning_lines(alerts: Alerts, state: ControlState | None) -> tuple[str, ...]
     if alerts.learning:
         lines.append(f"MIDI learn: {alerts.learning} - move a control (L: next setting)")
     lines.extend(alerts.generator_warnings[-2:])
+    lines.extend(alerts.display_warnings)
     return tuple(lines)
 
 

@@ -101,3 +101,9 @@ def test_even_a_tiny_width_gives_an_answer(painter) -> None:
     lines = painter.wrap("ab cd", 0, max_lines=0)
     assert len(lines) == 1 and lines[0]
     assert painter.wrap("", 100) == [""]
+
+
+def test_the_same_model_gives_the_panel_painted_once(painter) -> None:
+    first = painter.panel(_model())
+    assert painter.panel(_model()) is first  # equal contents: not painted again
+    assert painter.panel(_model(display_fps=30.0)) is not first

@@ -88,8 +88,8 @@ def test_the_hud_names_the_start_preset_until_another_is_applied() -> None:
             self.presets: list[str] = []
             self.show = None
 
-        def present(self, image, hud) -> None:
-            super().present(image, hud)
+        def present(self, frame, hud) -> None:
+            super().present(frame, hud)
             self.presets.append(hud.preset if hud is not None else "?")
             if len(self.presets) == 30:
                 self.show.send(LoadPreset("ambient"))

@@ -292,11 +292,11 @@ class Clumsy(HeadlessDisplay):
         super().__init__((320, 180))
         self.calls = 0
 
-    def present(self, image, hud):
+    def present(self, frame, hud):
         self.calls += 1
         if self.calls % 10 == 0:
             raise RuntimeError("injected display failure")
-        super().present(image, hud)
+        super().present(frame, hud)
 
 
 def test_display_errors_are_counted_and_survived(music):

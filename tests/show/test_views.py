@@ -1,4 +1,4 @@
-"""live.show.views: the HUD's tempo readout holds still and says when it is unsure."""
+"""live.show.views: the HUD's tempo readout holds still and says when it is unsure; warnings."""
 
 from __future__ import annotations
 
@@ -36,3 +36,13 @@ def test_no_tempo_reads_as_none_at_once() -> None:
     readout = TempoReadout()
     _run(readout, lambda t: 124.0, 6.0)
     assert readout.update(6.1, 0.0) == (0.0, False)
+
+
+def test_a_display_fallback_is_a_warning_line_in_the_hud() -> None:
+    from ganterp.live.audio.source import SourceStatus
+    from ganterp.live.show.views import Alerts, warning_lines
+
+    running = SourceStatus(state="running", message="", overflows=0, reopen_count=0, position_s=0.0)
+    alerts = Alerts(source=running, display_warnings=("CPU display: no OpenGL (GLX is missing)",))
+    assert "CPU display: no OpenGL (GLX is missing)" in warning_lines(alerts, None)
+    assert warning_lines(Alerts(source=running), None) == ()
