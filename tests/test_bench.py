@@ -50,6 +50,10 @@ def test_bench_runs_every_part_and_writes_json(tmp_path: Path) -> None:
             "3",
             "--osc-packets",
             "500",
+            "--screen-seconds",
+            "2",
+            "--screen-sizes",
+            "640x360",
         ],
         cwd=tmp_path,
         env=env,
@@ -87,6 +91,16 @@ def test_bench_runs_every_part_and_writes_json(tmp_path: Path) -> None:
     assert all(r["realtime_factor"] > 0 for r in render["sizes"])
     rows = results["inflections"]["rows"]
     assert rows[0]["lookahead_s"] == pytest.approx(0.5805)
+    screens = results["screens"]["rows"]
+    assert [(r["screen"], r["renderer"], r["hud"], r["record"]) for r in screens] == [
+        ("640x360", renderer, hud, record)
+        for renderer in ("gpu", "cpu")
+        for hud, record in ((False, ""), (True, ""), (True, "1920x1080"))
+    ]
+    assert all(r["display_fps"] > 10 and r["display_cpu_ms_per_frame"] > 0 for r in screens)
+    assert "llvmpipe" in screens[0]["drawn_by"] and screens[3]["drawn_by"].startswith("CPU")
+    assert all(r["recorded_frames"] > 0 for r in screens if r["record"])
+    assert "full screen, 2 s each" in proc.stdout
     # The table on stdout says the same as the file.
     assert f"{show['display_fps']:.1f}" in proc.stdout
     size_rows = [r for r in summary_rows(results) if r[0].startswith("render cppn 256 px into")]

@@ -22,8 +22,15 @@ from ganterp.live.bench.measure import peak_rss_mb
 from ganterp.live.bench.music import bench_music, load_recording, plot_music
 from ganterp.live.bench.osc import bench_osc_flood, bench_osc_latency
 from ganterp.live.bench.render import bench_renders
-from ganterp.live.bench.report import inflections_table, music_table, summary_table
+from ganterp.live.bench.report import (
+    inflections_table,
+    music_table,
+    screens_table,
+    summary_table,
+)
+from ganterp.live.bench.screens import bench_screens
 from ganterp.live.bench.show import bench_display_capacity, bench_latency, bench_show
+from ganterp.live.display.window import parse_size
 from ganterp.live.settings.layers import load_config
 from ganterp.live.settings.schema import Config
 from ganterp.live.show.build import demo_track
@@ -100,8 +107,19 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--osc-packets", type=int, default=10_000, help="packets in the OSC flood")
     p.add_argument(
         "--only",
-        default="analysis,generator,show,display,latency,inflections,music,render,osc",
+        default="analysis,generator,show,display,screens,latency,inflections,music,render,osc",
         help="comma-separated parts to run",
+    )
+    p.add_argument(
+        "--screen-seconds",
+        type=float,
+        default=8.0,
+        help="length of each full-screen show of the screens part (s)",
+    )
+    p.add_argument(
+        "--screen-sizes",
+        default="1280x720,1920x1080,3840x2160",
+        help="X screens the screens part starts, one after the other (WIDTHxHEIGHT,...)",
     )
     p.add_argument(
         "--music-seconds",
@@ -238,6 +256,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if "display" in parts:
         console.print("[bold]display capacity[/] …")
         results["display_capacity"] = bench_display_capacity(config)
+    if "screens" in parts:
+        sizes = [parse_size(size) for size in _names(args.screen_sizes)]
+        console.print(f"[bold]screens[/] ({len(sizes)} sizes, GPU and CPU drawn) …")
+        results["screens"] = bench_screens(config, seconds=args.screen_seconds, sizes=sizes)
     if "latency" in parts:
         console.print(f"[bold]latency[/] ({args.latency_seconds:g} s) …")
         results["latency"] = bench_latency(config, args.latency_seconds)
@@ -256,6 +278,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     console.print(summary_table(results))
     if "inflections" in results:
         console.print(inflections_table(results["inflections"]))
+    if results.get("screens", {}).get("rows"):
+        console.print(screens_table(results["screens"]))
     if "music" in results:
         console.print(music_table(results["music"]))
     args.json.write_text(json.dumps(results, indent=2, default=float))

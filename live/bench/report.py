@@ -123,6 +123,68 @@ def music_table(music: dict[str, Any]) -> Table:
     return t
 
 
+def _without_recording(rows: list[dict[str, Any]], row: dict[str, Any]) -> dict[str, Any] | None:
+    """The row of the same screen, renderer and HUD as ``row``, without a recording."""
+    for other in rows:
+        if (other["screen"], other["renderer"], other["hud"]) == (
+            row["screen"],
+            row["renderer"],
+            row["hud"],
+        ) and not other["record"]:
+            return other
+    return None
+
+
+def screens_table(screens: dict[str, Any]) -> Table:
+    """The full-screen shows' table: one row per screen size, renderer, HUD and recording.
+
+    Parameters
+    ----------
+    screens : dict
+        The screens part's results (:func:`ganterp.live.bench.screens.bench_screens`).
+
+    Returns
+    -------
+    rich.table.Table
+        Displayed fps, frame interval (median/p95), keyframes/s, CPU ms per displayed
+        frame (the display's, and the X server's) and, with a recording, the displayed
+        fps as a share of the same show's without it and the frames it repeated.
+    """
+    from rich.table import Table
+
+    rows = screens["rows"]
+    drawn_by = sorted({r["drawn_by"] for r in rows if r["renderer"] == "gpu"})
+    table = Table(
+        title=f"full screen, {screens.get('seconds', 0):g} s each",
+        caption=f"GPU: OpenGL through {', '.join(drawn_by) or '-'}; CPU: pygame surfaces",
+    )
+    for name in ("screen", "draw", "HUD", "rec"):
+        table.add_column(name)
+    for name in ("fps", "p50/p95 ms", "kf/s", "CPU ms", "X ms", "vs no rec"):
+        table.add_column(name, justify="right")
+    for r in rows:
+        fi = r["frame_interval_ms"]
+        versus = ""
+        if r["record"]:
+            base = _without_recording(rows, r)
+            if base and base["display_fps"] > 0:
+                versus = f"{r['display_fps'] / base['display_fps'] * 100:.0f} %"
+            versus += f", {r.get('repeated', 0)} rep"
+        table.add_row(
+            r["screen"],
+            r["renderer"].upper(),
+            "on" if r["hud"] else "off",
+            r["record"].replace("1920x1080", "1080p") or "-",
+            f"{r['display_fps']:.1f}",
+            f"{fi['median']:.1f}/{fi['p95']:.1f}",
+            f"{r['keyframes_per_s']:.1f}",
+            f"{r['display_cpu_ms_per_frame']:.1f}",
+            f"{r['x_server_cpu_ms_per_frame']:.1f}",
+            versus,
+        )
+    return table
+
+
 def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     """The main table's rows.
 
@@ -232,6 +294,28 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "display capacity (unpaced)",
                 f"{cap['frames_per_s']:.0f} frames/s",
                 f"{cap['display_size']}, {cap['display']}, generator and analysis running",
+            )
+        )
+    for r in results.get("screens", {}).get("rows", []):
+        if r["renderer"] != "gpu" or not r["hud"]:
+            continue
+        target = {"1920x1080": "≥ 60 fps, p95 ≤ 20 ms", "3840x2160": "≥ 30 fps"}.get(
+            r["screen"], ""
+        )
+        note = f"{r['drawn_by']}; keyframes {r['keyframes_per_s']:.1f}/s"
+        if r["record"]:
+            base = _without_recording(results["screens"]["rows"], r)
+            ratio = r["display_fps"] / base["display_fps"] if base and base["display_fps"] else 0
+            note += f"; {ratio * 100:.0f} % of the fps without it (≥ 95 %)"
+            note += f", {r.get('repeated', 0)} frames repeated (0)"
+            target = ""
+        fi = r["frame_interval_ms"]
+        rows.append(
+            (
+                f"full screen {r['screen']}, HUD, GPU path"
+                + (f", recording {r['record']}" if r["record"] else ""),
+                f"{r['display_fps']:.1f} fps, p95 {fi['p95']:.1f} ms",
+                note + (f"; {target}" if target else ""),
             )
         )
     lat = results.get("latency")
