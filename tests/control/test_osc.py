@@ -191,7 +191,7 @@ def test_every_documented_address_changes_what_it_says(show) -> None:
     assert osc_in.counters.rejected == 0
     # The display settings reached the picture, not only the settings.
     d = s.config.display
-    assert s.effects._state[1] == np.float32(127.5 * (1 - d.contrast) + 255 * d.brightness)
+    assert s.effects.colour.offset == pytest.approx(127.5 * (1 - d.contrast) + 255 * d.brightness)
     assert s.delay.delay_s == d.visual_delay_ms / 1000.0
     assert s.compositor.blackout_fade_s == d.blackout_s
 
