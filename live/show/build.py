@@ -25,6 +25,7 @@ from ganterp.live.control.osc import OscIn, OscOut, parse_target
 from ganterp.live.control.watch import PresetWatcher
 from ganterp.live.core.clock import Clock
 from ganterp.live.core.errors import ConfigError, DisplayError
+from ganterp.live.display.gl_window import GlWindow
 from ganterp.live.display.window import Display, HeadlessDisplay, PygameWindow, parse_size
 from ganterp.live.settings.files import read_toml
 from ganterp.live.settings.layers import live_changes
@@ -172,12 +173,8 @@ def open_window(
     args = {"fullscreen": settings.fullscreen, "display": settings.display, "size": size}
     if settings.renderer == "cpu":
         return PygameWindow(**args)
-    if gl_window is None:
-        from ganterp.live.display.gl_window import GlWindow
-
-        gl_window = GlWindow
     try:
-        window = gl_window(**args)
+        window = (gl_window or GlWindow)(**args)
     except DisplayError as exc:
         if settings.renderer == "gpu":
             raise
