@@ -1,7 +1,7 @@
 """The generator thread: the newest generator inputs painted into keyframes.
 
 It renders the newest inputs it finds and publishes keyframes into a
-newest-wins slot; a keyframe a command made stale is dropped mid-way. A failure
+newest-wins slot; a keyframe that a command or an onset made stale is dropped mid-way. A failure
 is counted, logged once in a while, shown, and survived.
 """
 
@@ -59,11 +59,11 @@ def to_uint8_image(images: torch.Tensor) -> np.ndarray:
 class GeneratorWorker:
     """Renders the newest generator inputs into keyframes, never blocking anyone.
 
-    A keyframe in progress is dropped when a command makes it stale (a newer
-    target with a higher ``commands`` count), so the change reaches the screen
-    one keyframe after the command instead of up to two. Never twice in a row:
-    a stream of commands (a MIDI fader) slows keyframes at most to half their
-    rate and never stops them.
+    A keyframe in progress is dropped when a command or an onset makes it stale (a
+    newer target with a higher ``commands`` or ``onsets`` count), so the change
+    reaches the screen one keyframe after the command or the hit instead of up to
+    two. Never twice in a row: a stream of commands (a MIDI fader) or of onsets (a
+    drum roll) slows keyframes at most to half their rate and never stops them.
 
     Parameters
     ----------
@@ -82,9 +82,9 @@ class GeneratorWorker:
         failure in a row (x1.5), up to ``max_retry_s``.
     max_retry_s : float
         Longest pause between attempts, seconds.
-    on_command_keyframe : callable, optional
+    on_urgent_keyframe : callable, optional
         Called (on this thread) after publishing the first keyframe that shows
-        a newer command, so the display can present it at once.
+        a newer command or onset, so the display can present it at once.
     """
 
     def __init__(
@@ -97,10 +97,10 @@ class GeneratorWorker:
         log_once: LogOnce,
         retry_s: float = 0.05,
         max_retry_s: float = 1.0,
-        on_command_keyframe: Callable[[], None] | None = None,
+        on_urgent_keyframe: Callable[[], None] | None = None,
     ) -> None:
-        self.on_command_keyframe = on_command_keyframe
-        self._shown_commands = 0
+        self.on_urgent_keyframe = on_urgent_keyframe
+        self._shown: tuple[int, int] = (0, 0)  # (commands, onsets) of the newest keyframe
         self.generator = generator
         self.targets = targets
         self.frames = frames
@@ -138,9 +138,14 @@ class GeneratorWorker:
         return to_uint8_image(images)
 
     def stale(self, target: GenTarget) -> bool:
-        """Whether a newer target carries commands that ``target`` does not (thread-safe)."""
+        """Whether a newer target carries commands or onsets that ``target`` does not.
+
+        Thread-safe.
+        """
         newest, _ = self.targets.get()
-        return newest is not None and newest.commands > target.commands
+        return newest is not None and (
+            newest.commands > target.commands or newest.onsets > target.onsets
+        )
 
     def _drop(self, target: GenTarget, may_drop_stale: bool) -> bool:
         """The cancel check of a call: the show is ending, or (if allowed) ``target`` is stale."""
@@ -186,7 +191,7 @@ class GeneratorWorker:
                     index=self.stats.keyframes,
                 )
             )
-            if target.commands > self._shown_commands:
-                self._shown_commands = target.commands
-                if self.on_command_keyframe is not None:
-                    self.on_command_keyframe()
+            news = target.commands > self._shown[0] or target.onsets > self._shown[1]
+            self._shown = (target.commands, target.onsets)
+            if news and self.on_urgent_keyframe is not None:
+                self.on_urgent_keyframe()

@@ -1,4 +1,4 @@
-"""The generator worker: a keyframe that a command makes stale is dropped mid-way."""
+"""The generator worker: a keyframe that a command or an onset makes stale is dropped mid-way."""
 
 from __future__ import annotations
 
@@ -64,8 +64,8 @@ class TileByTile:
             self.allowed.release()
 
 
-def target(key: float, commands: int) -> GenTarget:
-    """Generator inputs told apart by ``z[0]``, with a count of command steps."""
+def target(key: float, commands: int, onsets: int = 0) -> GenTarget:
+    """Generator inputs told apart by ``z[0]``, with counts of command steps and onsets."""
     return GenTarget(
         z=np.array([key, 0, 0, 0], np.float32),
         y=np.array([1, 0, 0], np.float32),
@@ -76,7 +76,7 @@ def target(key: float, commands: int) -> GenTarget:
         category=0,
         upcoming=1,
         alpha=0.0,
-        onsets=0,
+        onsets=onsets,
         beats=0,
         inflections=0,
         commands=commands,
@@ -96,7 +96,7 @@ def rig():
         frames=frames,
         clock=clock,
         log_once=LogOnce(logging.getLogger("test"), clock),
-        on_command_keyframe=lambda: woken.append(float(frames.get()[0].target.z[0])),
+        on_urgent_keyframe=lambda: woken.append(float(frames.get()[0].target.z[0])),
     )
     worker.start()
     yield gen, targets, frames, worker, woken
@@ -130,12 +130,36 @@ def test_a_command_drops_the_keyframe_in_progress(rig) -> None:
     assert woken == [2.0, 3.0]  # each keyframe showing a newer command wakes the display
 
 
+def test_an_onset_drops_the_keyframe_in_progress(rig) -> None:
+    gen, targets, frames, worker, woken = rig
+    targets.put(target(1.0, commands=0, onsets=4))
+    assert gen.started.get(timeout=WAIT_S) == 1.0
+    gen.paint(2)
+    targets.put(target(2.0, commands=0, onsets=5))  # a hit in the music
+    gen.paint(1)
+    assert gen.ended.get(timeout=WAIT_S) == (1.0, "Cancelled")
+    assert gen.started.get(timeout=WAIT_S) == 2.0
+    # The next hit while it paints does not drop it: never twice in a row.
+    targets.put(target(3.0, commands=0, onsets=6))
+    gen.paint(4)
+    assert gen.ended.get(timeout=WAIT_S) == (2.0, "painted")
+    assert _newest(frames, 1).target.z[0] == 2.0
+    assert gen.started.get(timeout=WAIT_S) == 3.0
+    gen.paint(4)
+    assert gen.ended.get(timeout=WAIT_S) == (3.0, "painted")
+    assert _newest(frames, 2).target.z[0] == 3.0
+    assert worker.stats.cancelled == 1 and worker.stats.keyframes == 2
+    worker.stop()
+    assert woken == [2.0, 3.0]  # each keyframe showing a newer onset wakes the display
+
+
 def test_newer_inputs_without_a_command_let_the_keyframe_finish(rig) -> None:
     gen, targets, frames, worker, woken = rig
     targets.put(target(1.0, commands=3))
     assert gen.started.get(timeout=WAIT_S) == 1.0
     gen.paint(1)
-    # The music moves on (a newer target, the same commands): the keyframe is still wanted.
+    # The music moves on (a newer target, the same commands and onsets): the keyframe is
+    # still wanted.
     targets.put(replace(target(2.0, commands=3), time_s=0.5))
     gen.paint(3)
     assert gen.ended.get(timeout=WAIT_S) == (1.0, "painted")
