@@ -13,7 +13,7 @@ geometry, and so what is found, do not depend on the file's or the device's
 rate. Times and frames stay on the input's clock: analysis position ``a``
 (analysis samples) is input frame ``a * sample_rate / ANALYSIS_RATE``, and the
 converter removes its own filter delay, so no offset enters; what it holds
-back (about 11 ms at 48 kHz) only makes results come later.
+back (about 5 ms at 48 kHz) only makes results come later.
 
 Two lanes keep it cheap at small block sizes. The fast lane runs every hop
 (256 analysis samples, 5.8 ms): level, onset (aubio), and every second hop

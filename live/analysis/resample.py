@@ -16,9 +16,14 @@ from __future__ import annotations
 import numpy as np
 import soxr
 
-#: libsoxr's quality recipe: 'HQ' (20-bit precision, 95 % bandwidth) costs about
-#: 0.5 ms of CPU per second of 48 kHz audio and holds back about 11 ms on average.
-QUALITY = "HQ"
+#: libsoxr's quality recipe when converting down (48 or 96 kHz to 44.1 kHz): 'LQ'
+#: (16-bit precision, 80 % bandwidth) keeps everything below 17.6 kHz, above every
+#: feature's range, and holds back 5 ms on average against HQ's 11 ms (48 kHz in
+#: 256-frame blocks): sound reaches the picture 5 ms sooner.
+DOWN_QUALITY = "LQ"
+#: The recipe when converting up (22.05 kHz to 44.1 kHz): 'HQ' (20-bit, 95 %
+#: bandwidth), since there the band edge is the input's own, which the features use.
+UP_QUALITY = "HQ"
 
 
 class StreamResampler:
@@ -62,7 +67,8 @@ class StreamResampler:
     def _new_stream(self) -> soxr.ResampleStream | None:
         if self.passthrough:
             return None
-        return soxr.ResampleStream(self.in_rate, self.out_rate, 1, dtype="float32", quality=QUALITY)
+        quality = DOWN_QUALITY if self.in_rate > self.out_rate else UP_QUALITY
+        return soxr.ResampleStream(self.in_rate, self.out_rate, 1, dtype="float32", quality=quality)
 
     @property
     def ratio(self) -> float:
