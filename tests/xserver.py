@@ -3,49 +3,27 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from subprocess import Popen
 
 import numpy as np
 
-
-def _free_display() -> int:
-    for n in range(90, 200):
-        if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists():
-            return n
-    raise RuntimeError("no free X display number")
+from ganterp.live.bench.xserver import private_x_server, xvfb_available
 
 
 @contextmanager
 def xvfb(width: int = 1280, height: int = 720) -> Iterator[str]:
-    """Run Xvfb on a free display; yield its name (``":N"``)."""
-    if shutil.which("Xvfb") is None:
+    """Run Xvfb with a ``width`` x ``height`` screen; yield its name (``":N"``)."""
+    if not xvfb_available():
         import pytest
 
         pytest.skip("Xvfb is not installed (Debian package xvfb)")
-    n = _free_display()
-    proc = subprocess.Popen(
-        ["Xvfb", f":{n}", "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while not Path(f"/tmp/.X11-unix/X{n}").exists():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("Xvfb did not start")
-            time.sleep(0.05)
-        yield f":{n}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with private_x_server((width, height)) as server:
+        yield server.name
 
 
 def screenshot(display: str) -> np.ndarray:
@@ -55,17 +33,31 @@ def screenshot(display: str) -> np.ndarray:
     return np.asarray(ImageGrab.grab(xdisplay=display).convert("RGB"))
 
 
-@contextmanager
-def display_env(display: str) -> Iterator[None]:
-    """Point this process's SDL/X clients at ``display`` for the duration."""
-    old = {k: os.environ.get(k) for k in ("DISPLAY", "SDL_VIDEODRIVER")}
-    os.environ["DISPLAY"] = display
-    os.environ.pop("SDL_VIDEODRIVER", None)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+def start_show(display: str, args: list[str], timeout_s: float = 60.0) -> tuple[Popen, str]:
+    """Start ``ganterp live ARGS`` on ``display``; return it once it has started.
+
+    Returns
+    -------
+    proc : subprocess.Popen
+        The show, its output (text) on ``proc.stdout``, stderr merged into it.
+    line : str
+        Its start-up line (the one that lists the keys).
+    """
+    env = {**os.environ, "DISPLAY": display}
+    env.pop("SDL_VIDEODRIVER", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ganterp.live", "live", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout_s
+    for line in proc.stdout:
+        if "keys:" in line:
+            return proc, line
+        if time.monotonic() > deadline:
+            break
+    proc.kill()
+    raise AssertionError(f"the show did not start: {proc.stdout.read()}")

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ganterp.live.bench.measure import process_cpu_s, stats, thread_cpu_s
-from ganterp.live.bench.xserver import XServer, private_x_server, xvfb_available
+from ganterp.live.bench.xserver import XServer, private_x_server, use_display, xvfb_available
 from ganterp.live.core.clock import MonotonicClock
 from ganterp.live.settings.schema import Config
 from ganterp.live.show.build import build_show
@@ -37,22 +36,6 @@ RECORD_FPS = 30.0
 
 #: Thread names that draw for the display besides the show's own loop (Mesa's rasteriser).
 DRAWING_THREADS = ("llvmpipe", "softpipe", "lp_")
-
-
-@contextmanager
-def _use_x_server(server: XServer) -> Iterator[None]:
-    """Point SDL at ``server`` for the block (it reads ``DISPLAY`` when a window opens)."""
-    saved = {k: os.environ.get(k) for k in ("DISPLAY", "SDL_VIDEODRIVER")}
-    os.environ["DISPLAY"] = server.name
-    os.environ.pop("SDL_VIDEODRIVER", None)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _display_cpu_s(threads: dict[int, tuple[str, float]], main: int) -> float:
@@ -110,7 +93,7 @@ def screen_row(
     )
     if record:
         cfg = replace(cfg, record=replace(cfg.record, video_size=RECORD_SIZE, fps=RECORD_FPS))
-    with tempfile.TemporaryDirectory(prefix="ganterp-screens-") as tmp, _use_x_server(server):
+    with tempfile.TemporaryDirectory(prefix="ganterp-screens-") as tmp, use_display(server.name):
         show = build_show(
             cfg,
             clock=MonotonicClock(),

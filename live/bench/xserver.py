@@ -31,6 +31,31 @@ class XServer:
     size: tuple[int, int]
 
 
+@contextmanager
+def use_display(name: str) -> Iterator[None]:
+    """Point this process's SDL and X clients at the X display ``name`` for the block.
+
+    SDL reads ``DISPLAY`` when a window opens; its video driver choice is cleared so
+    that it picks X. Both variables are restored afterwards.
+
+    Parameters
+    ----------
+    name : str
+        The display, e.g. ``":3"``.
+    """
+    saved = {k: os.environ.get(k) for k in ("DISPLAY", "SDL_VIDEODRIVER")}
+    os.environ["DISPLAY"] = name
+    os.environ.pop("SDL_VIDEODRIVER", None)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def xvfb_available() -> bool:
     """Whether Xvfb is installed (Debian package ``xvfb``)."""
     return shutil.which("Xvfb") is not None

@@ -10,8 +10,6 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -19,7 +17,7 @@ import pytest
 from audiofiles import write_audio
 from signals import sections_with_gaps
 from test_keys_xvfb import _key, _wait_size, _window
-from xserver import screenshot, xvfb
+from xserver import screenshot, start_show, xvfb
 
 pytestmark = [pytest.mark.x11, pytest.mark.slow]
 
@@ -52,33 +50,10 @@ def test_the_full_screen_show_fills_a_1080p_screen_and_f_toggles_without_a_wm(tm
     audio, _ = sections_with_gaps(SR, lengths=(10.0, 10.0))
     wav = write_audio(tmp_path / "sections.wav", audio, SR)
     with xvfb(W, H) as display:
-        env = {**os.environ, "DISPLAY": display}
-        env.pop("SDL_VIDEODRIVER", None)
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "ganterp.live",
-                "live",
-                "--fullscreen",
-                "--hud",
-                "--input",
-                str(wav),
-                "--seconds",
-                "40",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
+        proc, start = start_show(
+            display, ["--fullscreen", "--hud", "--input", str(wav), "--seconds", "40"]
         )
         try:
-            assert proc.stdout is not None
-            start = ""
-            for line in proc.stdout:
-                if "keys:" in line:
-                    start = line
-                    break
             assert "OpenGL, llvmpipe" in start, start  # drawn by Mesa's GL on Xvfb
             time.sleep(2.0)
             assert _window(display)[1:] == (0, 0, W, H)  # the whole screen, at 0,0

@@ -6,13 +6,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 
 import numpy as np
 import pytest
 from audiofiles import write_audio
-from xserver import screenshot, xvfb
+from xserver import screenshot, start_show, xvfb
 
 pytestmark = [pytest.mark.x11, pytest.mark.slow]
 
@@ -67,14 +66,9 @@ def test_keys_toggle_hud_fullscreen_blackout_and_quit(tmp_path):
     # Quiet input: the picture moves only when a key moves it.
     wav = write_audio(tmp_path / "quiet.wav", np.zeros(SR * 60, dtype=np.float32), SR)
     with xvfb(1280, 720) as display:
-        env = {**os.environ, "DISPLAY": display}
-        env.pop("SDL_VIDEODRIVER", None)
-        proc = subprocess.Popen(
+        proc, _ = start_show(
+            display,
             [
-                sys.executable,
-                "-m",
-                "ganterp.live",
-                "live",
                 "--windowed",
                 "--size",
                 "640x360",
@@ -93,16 +87,8 @@ def test_keys_toggle_hud_fullscreen_blackout_and_quit(tmp_path):
                 "--set",
                 "trajectory.breathe=0",
             ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
         )
         try:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                if "keys:" in line:
-                    break
             time.sleep(2.0)
             _, x, y, w, h = _window(display)
             assert (w, h) == (640, 360)

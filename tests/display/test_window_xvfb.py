@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import time
 
 import numpy as np
 import pytest
 from audiofiles import write_audio
 from signals import sections_with_gaps
-from xserver import screenshot, xvfb
+from xserver import screenshot, start_show, xvfb
 
 pytestmark = [pytest.mark.x11, pytest.mark.slow]
 
@@ -23,27 +21,6 @@ SR = 48000
 def x_display():
     with xvfb(1280, 720) as name:
         yield name
-
-
-def _start_show(display: str, args: list[str]) -> tuple[subprocess.Popen, float]:
-    env = {**os.environ, "DISPLAY": display}
-    env.pop("SDL_VIDEODRIVER", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ganterp.live", "live", "--windowed", "--size", "1280x720", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 60
-    for line in proc.stdout:
-        if "keys:" in line:
-            return proc, time.monotonic()
-        if time.monotonic() > deadline:
-            break
-    proc.kill()
-    raise AssertionError(f"the show did not start: {proc.stdout.read()}")
 
 
 def _sleep_until(t: float) -> None:
@@ -58,9 +35,12 @@ def _frame_area(shot: np.ndarray) -> np.ndarray:
 def test_window_shows_a_picture_that_follows_the_music(x_display, tmp_path):
     audio, _ = sections_with_gaps(SR, lengths=(6.0, 6.0))
     wav = write_audio(tmp_path / "sections.wav", audio, SR)
-    proc, t0 = _start_show(
+    proc, _ = start_show(
         x_display,
         [
+            "--windowed",
+            "--size",
+            "1280x720",
             "--input",
             str(wav),
             "--categories",
@@ -75,6 +55,7 @@ def test_window_shows_a_picture_that_follows_the_music(x_display, tmp_path):
             "11",
         ],
     )
+    t0 = time.monotonic()  # the show has started
     try:
         shots = {}
         for label, at in (("a1", 2.5), ("a2", 4.0), ("a3", 5.0), ("b", 10.0)):
