@@ -82,9 +82,11 @@ class GeneratorWorker:
         failure in a row (x1.5), up to ``max_retry_s``.
     max_retry_s : float
         Longest pause between attempts, seconds.
-    on_urgent_keyframe : callable, optional
+    on_command_keyframe : callable, optional
         Called (on this thread) after publishing the first keyframe that shows
-        a newer command or onset, so the display can present it at once.
+        a newer command, so the display can present it at once. Onsets do not
+        call it: the display's few early frames a second are kept for the
+        operator's commands.
     """
 
     def __init__(
@@ -97,10 +99,10 @@ class GeneratorWorker:
         log_once: LogOnce,
         retry_s: float = 0.05,
         max_retry_s: float = 1.0,
-        on_urgent_keyframe: Callable[[], None] | None = None,
+        on_command_keyframe: Callable[[], None] | None = None,
     ) -> None:
-        self.on_urgent_keyframe = on_urgent_keyframe
-        self._shown: tuple[int, int] = (0, 0)  # (commands, onsets) of the newest keyframe
+        self.on_command_keyframe = on_command_keyframe
+        self._shown_commands = 0
         self.generator = generator
         self.targets = targets
         self.frames = frames
@@ -191,7 +193,7 @@ class GeneratorWorker:
                     index=self.stats.keyframes,
                 )
             )
-            news = target.commands > self._shown[0] or target.onsets > self._shown[1]
-            self._shown = (target.commands, target.onsets)
-            if news and self.on_urgent_keyframe is not None:
-                self.on_urgent_keyframe()
+            if target.commands > self._shown_commands:
+                self._shown_commands = target.commands
+                if self.on_command_keyframe is not None:
+                    self.on_command_keyframe()

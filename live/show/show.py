@@ -60,8 +60,8 @@ from ganterp.models.classes import short_name
 log = logging.getLogger("ganterp.show")
 
 #: Shortest time between two frames shown before their tick because a keyframe
-#: answering a command or an onset was ready, seconds: a pad hit or a drum hit is
-#: shown at once, a fader's stream of commands or a drum roll at the display's own pace.
+#: answering a command was ready, seconds: a pad hit is shown at once, a fader's
+#: stream of commands at the display's own pace.
 EARLY_FRAME_GAP_S = 0.25
 
 #: How often the HUD's contents are refreshed, 1/s: its meters still read as live,
@@ -221,7 +221,7 @@ class Show:
             frames=self.frames,
             clock=self.clock,
             log_once=self.log_once,
-            on_urgent_keyframe=self._wake.set,
+            on_command_keyframe=self._wake.set,
         )
         try:
             if self._recorder_factory is not None:
@@ -366,7 +366,7 @@ class Show:
                 self._wake.clear()
                 now = self.clock.now()
                 if now - early_at >= EARLY_FRAME_GAP_S:
-                    # A keyframe answering a command or onset is ready: show it now, not
+                    # A keyframe answering a command is ready: show it now rather than
                     # at the next tick, yet no sooner than half a period after the last
                     # frame, and count the ticks from there.
                     self._quit.wait(max(0.0, presented + period / 2 - now))
