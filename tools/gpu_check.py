@@ -90,10 +90,10 @@ def add_stand_ins(into: Path) -> list[str]:
     missing = {top for top in tops if importlib.util.find_spec(top) is None}
     made = []
     for module, names in STAND_INS.items():
-        top = module.split(".")[0]
+        parts = module.split(".")
+        top = parts[0]
         if top not in missing:
             continue
-        parts = module.split(".")
         folder = into.joinpath(*parts)
         folder.mkdir(parents=True, exist_ok=True)
         body = [f'"""Stand-in for {module}: not installed, and not used by the GPU check."""']
@@ -147,7 +147,7 @@ def parse_paths(text: str) -> list[tuple[str, str]]:
     Raises
     ------
     ValueError
-        An entry that is not ``BACKEND:PRECISION``.
+        An entry that is not ``BACKEND:PRECISION``, or none at all.
     """
     paths = []
     for entry in filter(None, (e.strip() for e in text.split(","))):
@@ -155,23 +155,26 @@ def parse_paths(text: str) -> list[tuple[str, str]]:
         if not sep or not backend or not precision:
             raise ValueError(f"--paths: {entry!r} is not BACKEND:PRECISION (e.g. compile:fp16)")
         paths.append((backend, precision))
+    if not paths:
+        raise ValueError("--paths: give at least one BACKEND:PRECISION (e.g. eager:fp16)")
     return paths
 
 
-def run_models(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
-    """Each model's plain-eager reference and one row per path in ``args.paths``.
+def run_models(
+    args: argparse.Namespace, paths: list[tuple[str, str]], workdir: Path
+) -> list[dict[str, Any]]:
+    """Each model's plain-eager reference and one row per (backend, precision) in ``paths``.
 
     The rows are made as ``ganterp bench`` makes them (built as the show builds
     them, PSNR against fp32 eager).
     """
-    from ganterp.live.bench.biggan import bench_biggan, bench_biggan_rows, resolve_bench_weights
+    from ganterp.live.bench.biggan import bench_biggan, bench_biggan_rows
 
     weights = args.weights
     if not weights and importlib.util.find_spec("platformdirs") is None:
         # The user's model cache cannot be found without it: random weights, said so.
         print("platformdirs is not installed: random weights", file=sys.stderr)
         weights = "random"
-    paths = parse_paths(args.paths)
     results = []
     for name in args.models.split(","):
         common = {"batches": [1], "device": args.device, "threads": args.threads}
@@ -185,11 +188,10 @@ def run_models(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
             workdir=workdir,
             **common,
         )
-        directory, _ = resolve_bench_weights(name, weights, workdir)
         for backend, precision in paths[1:]:
             result["rows"] += bench_biggan_rows(
                 name,
-                directory,
+                Path(result["weights_dir"]),
                 backends=[backend],
                 precisions=[precision],
                 calls=args.calls,
@@ -329,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, default=Path("gpu-check.json"), help="where to save")
     args = p.parse_args(argv)
     try:
-        parse_paths(args.paths)
+        paths = parse_paths(args.paths)
     except ValueError as exc:
         p.error(str(exc))
 
@@ -351,7 +353,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         work = Path(tmp) / "weights"
         work.mkdir()
-        report["models"] = run_models(args, work)
+        from ganterp.models.errors import GeneratorError
+
+        try:
+            report["models"] = run_models(args, paths, work)
+        except GeneratorError as exc:  # an unknown model or precision, missing weights
+            print(f"gpu-check: {exc}")
+            return 2
         report["show_rows"] = (
             {"ran": False, "why": "--no-show"}
             if args.no_show

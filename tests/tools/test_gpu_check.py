@@ -180,6 +180,39 @@ def test_paths_are_backend_precision_pairs_and_a_bad_one_is_one_line():
         [sys.executable, str(SCRIPT), "--paths", "fp16"], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 2 and "'fp16' is not BACKEND:PRECISION" in done.stderr
+    with pytest.raises(ValueError, match="at least one"):
+        gpu_check.parse_paths(" , ")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--models", "bogus"], "gpu-check: unknown model 'bogus'"),
+        (["--models", "biggan-deep-128", "--paths", "eager:fp99"], "unknown precision 'fp99'"),
+    ],
+)
+def test_an_unknown_model_or_precision_is_one_line(tmp_path, args, message):
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--device",
+            "cpu",
+            "--no-tests",
+            "--no-show",
+            *args,
+            "--json",
+            str(tmp_path / "x.json"),
+        ],
+        cwd=str(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], done.stdout
+    assert "Traceback" not in done.stderr
 
 
 def test_without_a_gpu_it_says_so_in_one_line(tmp_path):
