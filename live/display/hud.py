@@ -69,6 +69,8 @@ class HudModel:
         Problems to show in orange.
     generator : str
         What paints, e.g. ``"biggan-deep-256 tensorrt fp16 41 dB"``.
+    outputs : tuple of str
+        The outputs that work, one line each, e.g. ``"NDI ganterp: 2 receivers, 900 sent"``.
     bpm_steady : bool
         Whether the tempo is steady (shown plainly) or a rough guess (marked ``~``).
     preset : str
@@ -96,6 +98,7 @@ class HudModel:
     source: str
     warnings: tuple[str, ...] = field(default_factory=tuple)
     generator: str = ""
+    outputs: tuple[str, ...] = field(default_factory=tuple)
     bpm_steady: bool = True
     preset: str = ""
     truncation: float = 0.0
@@ -216,7 +219,7 @@ class HudPainter:
         s, pad, width, line = self.scale, self.pad, self.width, self.line
         inner = width - 2 * pad
         warnings = [row for w in m.warnings for row in self.wrap(w, inner)]
-        rows = 10 + len(warnings) + (1 if m.generator else 0)
+        rows = 10 + len(warnings) + (1 if m.generator else 0) + len(m.outputs)
         panel = pygame.Surface((width, pad * 2 + line * rows), pygame.SRCALPHA)
         panel.fill(BG)
         y = pad
@@ -234,6 +237,9 @@ class HudPainter:
         y += line
         if m.generator:
             text(m.generator, DIM)
+            y += line
+        for output in m.outputs:
+            text(output, DIM)
             y += line
         preset = f"preset {m.preset}" if m.preset else "no preset"
         trunc = f"truncation {m.truncation:.2f}" if m.truncation > 0 else ""

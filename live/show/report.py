@@ -10,6 +10,7 @@ from ganterp.live.audio.source import SourceStatus
 from ganterp.live.show.control_loop import ControlState
 from ganterp.live.show.generator_worker import GeneratorStats
 from ganterp.live.video.record import RecordReport
+from ganterp.live.video.sink import SinkStatus
 from ganterp.models.base import Generator
 
 
@@ -68,6 +69,7 @@ class ShowReport:
     source_state: str = ""
     recording: RecordReport | None = None
     record_error: str = ""
+    outputs: list[SinkStatus] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     trace: list[Presented] = field(default_factory=list)
 

@@ -6,7 +6,10 @@
                                          │ newest generator inputs
                                    generator thread ─▶ newest keyframe
                                          │
-    main thread: keys → commands, compositor (cross-fade), HUD, window, recorder tap
+    main thread: keys → commands, compositor (cross-fade), HUD, window, sinks
+
+Every shown frame is offered to each sink (the recorder, NDI, …), which paints
+and sends it on its own thread: an output that is slow or fails never slows the show.
 
 The operator's own commands live in :mod:`ganterp.live.show.operator`, what the HUD and
 OSC see in :mod:`ganterp.live.show.views`, and the report in :mod:`ganterp.live.show.report`.
@@ -54,6 +57,7 @@ from ganterp.live.show.views import (
 )
 from ganterp.live.trajectory import GenTarget, Trajectory
 from ganterp.live.video.record import Recorder
+from ganterp.live.video.sink import Sink
 from ganterp.models.base import Generator
 from ganterp.models.classes import short_name
 
@@ -88,6 +92,9 @@ class Show:
         Class indices for the trajectory (empty: a seeded bank).
     recorder_factory : callable, optional
         Makes the :class:`Recorder` once the source's ring exists.
+    sinks : callable, optional
+        Makes the other outputs (NDI, …) once the source's ring exists; one that
+        cannot be made is a warning and the show goes on without it.
     apply_preset : callable, optional
         ``(name) -> Config`` for a preset name; the show applies its live settings.
     trace : bool
@@ -109,6 +116,7 @@ class Show:
         clock: Clock,
         categories: list[int] | None = None,
         recorder_factory: Callable[[AudioSource], Recorder] | None = None,
+        sinks: Callable[[AudioSource], list[Sink]] | None = None,
         apply_preset: PresetSource | None = None,
         trace: bool = False,
         stop_when: Callable[[], bool] | None = None,
@@ -151,7 +159,9 @@ class Show:
             categories=categories or [],
         )
         self._recorder_factory = recorder_factory
+        self._sinks_factory = sinks
         self.recorder: Recorder | None = None
+        self.sinks: list[Sink] = []  # the recorder (if any) first
         d = config.display
         self.effects = PostEffects(d.brightness, d.contrast, d.hue_shift_deg)
         self.delay: FrameDelay[Composite] = FrameDelay(d.visual_delay_ms / 1000.0)
@@ -226,6 +236,9 @@ class Show:
         try:
             if self._recorder_factory is not None:
                 self.recorder = self._recorder_factory(self.source)
+                self.sinks.append(self.recorder)
+            if self._sinks_factory is not None:
+                self.sinks.extend(self._sinks_factory(self.source))
             self._first_keyframe()
             # The sound starts with the picture, so a recording's first frame and
             # first sample are the same moment.
@@ -333,8 +346,8 @@ class Show:
         flashes = Flashes()
         finished_at: float | None = None
         early_at = -EARLY_FRAME_GAP_S
-        if self.recorder is not None:
-            self.recorder.begin(start)
+        for sink in self.sinks:
+            sink.begin(start)
         self._started_at = start
         while not self._quit.is_set():
             now = self.clock.now()
@@ -375,8 +388,8 @@ class Show:
                     self._quit.wait(max(0.0, next_frame - now))
         self._ended_at = self.clock.now()
         self.report.seconds = self._ended_at - start
-        if self.recorder is not None:
-            self.recorder.stop_at(self._ended_at)  # before the threads are joined
+        for sink in self.sinks:
+            sink.stop_at(self._ended_at)  # before the threads are joined
 
     def _frame(self, now: float, flashes: Flashes) -> float:
         """Show one frame; return the clock time it was presented."""
@@ -401,8 +414,11 @@ class Show:
         presented = self.clock.now()
         self.display_rate.tick()
         self.report.frames_presented += 1
-        if self.recorder is not None:
-            self.recorder.offer(presented, composite.image)  # painted on the CPU only for it
+        for sink in self.sinks:  # each paints the composite on its own thread, if at all
+            try:
+                sink.offer(presented, composite)
+            except Exception as exc:  # an output's bug must not cost the show a frame
+                self.log_once(f"sink {sink.name}", f"{sink.name}: cannot take frames: {exc!r}")
         if self.trace:
             kf = composite.keyframe
             self.report.trace.append(
@@ -425,6 +441,7 @@ class Show:
             generator_errors=stats.errors,
             last_generator_error=stats.last_error,
             recording_dropped=self.recorder.dropped if self.recorder is not None else 0,
+            outputs=tuple(sink.status() for sink in self.sinks),
             blackout=self._blackout,
             frozen=bool(target is not None and target.frozen),
             display_errors=self.report.display_errors,
@@ -469,20 +486,27 @@ class Show:
         if self._started_at is not None and self._ended_at is None:  # interrupted (Ctrl-C)
             self._ended_at = self.clock.now()
             self.report.seconds = self._ended_at - self._started_at
-            if self.recorder is not None:
-                self.recorder.stop_at(self._ended_at)
+            for sink in self.sinks:
+                sink.stop_at(self._ended_at)
         for part in ("control", "worker"):
             thread = getattr(self, part, None)
             if thread is not None:
                 thread.stop()
-        if self.recorder is not None:
+        for sink in self.sinks:
             if self._started_at is None:  # the show never started: no empty file
-                self.recorder.abort()
-            else:
-                try:
-                    self.report.recording = self.recorder.close(self._ended_at)
-                except Exception as exc:
+                sink.abort()
+                continue
+            try:
+                result = sink.close(self._ended_at)
+            except Exception as exc:
+                if sink is self.recorder:
                     self.report.record_error = str(exc)
+                else:
+                    log.warning("could not close %s: %s", sink.name, exc)
+                continue
+            if sink is self.recorder:
+                self.report.recording = result  # type: ignore[assignment]
+            self.report.outputs.append(sink.status())
         self.source.stop()
         self.display.close()
         worker = getattr(self, "worker", None)

@@ -16,6 +16,7 @@ from typing import Any
 from ganterp.live.audio.source import SourceStatus
 from ganterp.live.display.hud import HudModel
 from ganterp.live.show.control_loop import ControlState
+from ganterp.live.video.sink import SinkStatus
 
 #: How long a beat or inflection flash lasts on the HUD, seconds.
 FLASH_S = 0.25
@@ -131,6 +132,8 @@ class Alerts:
         Fallbacks the generator took (the newest two are shown).
     display_warnings : sequence of str
         Fallbacks the display took (drawing on the CPU).
+    outputs : sequence of SinkStatus
+        The recorder's and the other outputs' states (a troubled one is a warning).
     """
 
     source: SourceStatus
@@ -143,6 +146,7 @@ class Alerts:
     learning: str | None = None
     generator_warnings: Sequence[str] = ()
     display_warnings: Sequence[str] = ()
+    outputs: Sequence[SinkStatus] = ()
 
 
 def warning_lines(alerts: Alerts, state: ControlState | None) -> tuple[str, ...]:
@@ -169,6 +173,7 @@ def warning_lines(alerts: Alerts, state: ControlState | None) -> tuple[str, ...]
         lines.append(f"MIDI learn: {alerts.learning} - move a control (L: next setting)")
     lines.extend(alerts.generator_warnings[-2:])
     lines.extend(alerts.display_warnings)
+    lines.extend(o.line() for o in alerts.outputs if not o.healthy)
     return tuple(lines)
 
 
@@ -247,6 +252,7 @@ def hud_model(
         source=f"{source_label} - {src.state}",
         warnings=warning_lines(alerts, state),
         generator=generator_status,
+        outputs=tuple(o.line() for o in alerts.outputs if o.healthy and o.state != "off"),
         preset=preset,
         truncation=t.truncation if t else 0.0,
     )

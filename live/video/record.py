@@ -2,8 +2,11 @@
 
 The display thread offers each presented frame with its clock time; the
 recorder keeps one per video frame period in a bounded queue (dropping the
-oldest, counted, when the encoder falls behind) and an encoder thread writes
-H.264 video and AAC audio with PyAV. Audio comes straight from the input's
+oldest, counted, when the encoder falls behind) and an encoder thread paints,
+scales and writes H.264 video and AAC audio with PyAV. It is a
+:class:`ganterp.live.video.sink.Sink` like every other output; unlike the
+network outputs it keeps a short queue rather than one frame, because a file
+wants every frame and can afford to be a little late. Audio comes straight from the input's
 ring buffer, so nothing the show does can slow it down or lose it.
 
 The file is written through :class:`ganterp.live.video.mux.Muxer` as
@@ -27,6 +30,7 @@ from ganterp.live.core.errors import RecordError
 from ganterp.live.core.slots import DropQueue
 from ganterp.live.video.fit import FrameFitter
 from ganterp.live.video.mux import Muxer
+from ganterp.live.video.sink import ShownFrame, SinkStatus
 
 log = logging.getLogger("ganterp.record")
 
@@ -115,6 +119,8 @@ class Recorder:
         When the file cannot be created.
     """
 
+    name = "recording"
+
     def __init__(
         self,
         path: Path,
@@ -137,7 +143,8 @@ class Recorder:
         self._end_frame: int | None = None
         self._end: float | None = None
         self._sample_rate = ring.sample_rate
-        self._queue: DropQueue[tuple[int, np.ndarray]] = DropQueue(queue_frames)
+        self._queue: DropQueue[tuple[int, ShownFrame]] = DropQueue(queue_frames)
+        self._began = False
         self._t0 = clock.now()
         self._next_index = 0
         self._repeated = 0
@@ -172,27 +179,46 @@ class Recorder:
         self._t0 = self.clock.now() if t0 is None else t0
         self._reader = self._ring.reader()
         self._reader.position = self._ring.frame_at(self._t0)
+        self._began = True
         self._thread.start()
 
     # -- display side -------------------------------------------------------------------
-    def offer(self, now: float, image: np.ndarray) -> None:
+    def offer(self, now: float, frame: ShownFrame) -> None:
         """Offer the frame shown at clock time ``now``; kept if a video frame is due.
 
-        Call :meth:`begin` first.
+        Call :meth:`begin` first. Its pixels are painted on the encoder's thread.
 
         Parameters
         ----------
         now : float
             Clock time at which it was shown, seconds.
-        image : np.ndarray, shape (H, W, 3), uint8
-            The frame (it is copied only when kept).
+        frame : ShownFrame
+            The frame (its picture must not change afterwards).
         """
         index = int((now - self._t0) * self.fps)
         if index < self._next_index:
             return
         self._next_index = index + 1
-        self._queue.put((index, image.copy()))
+        self._queue.put((index, frame))
         self._wake.set()
+
+    def status(self) -> SinkStatus:
+        """The recording's state: running, failed (the show goes on without it) or stopped."""
+        if self._error is not None:
+            state = "failed"
+        elif self._stop.is_set():
+            state = "stopped"
+        else:
+            state = "running" if self._began else "starting"
+        return SinkStatus(
+            self.name,
+            state,
+            sent=self._mux.frames,
+            dropped=self._queue.dropped,
+            errors=int(self._error is not None),
+            detail=self.path.name,
+            error=self._error or "",
+        )
 
     @property
     def dropped(self) -> int:
@@ -212,8 +238,8 @@ class Recorder:
             log.error("recording stopped: %s", self._error)
 
     def _drain(self) -> None:
-        for index, image in self._queue.drain():
-            self._write_video(index, image)
+        for index, frame in self._queue.drain():
+            self._write_video(index, frame.image)
         self._write_audio()
 
     def _write_video(self, index: int, image: np.ndarray) -> None:

@@ -9,6 +9,7 @@ import pytest
 from ganterp.live.audio.ring import AudioRing
 from ganterp.live.core.clock import ManualClock
 from ganterp.live.video.record import Recorder
+from ganterp.live.video.sink import Picture
 
 SR = 48000
 FPS = 30.0
@@ -28,7 +29,7 @@ def _record(path, size, seconds: float = 2.0) -> tuple[list[np.ndarray], np.ndar
         clock.advance(hop / SR)
         ring.write(block, clock.now())
         level = 40 + 5 * (k // 6)  # a new level every 0.2 s
-        recorder.offer(k / FPS, np.full((64, 64, 3), level, dtype=np.uint8))
+        recorder.offer(k / FPS, Picture(np.full((64, 64, 3), level, dtype=np.uint8)))
     report = recorder.close(seconds)
     assert report.dropped == 0 and report.repeated == 0
     with av.open(str(path)) as c:
@@ -80,7 +81,7 @@ def test_a_slow_encoder_drops_pictures_never_sound(tmp_path) -> None:
         while clock.now() < t0 + (k + 1) / FPS:
             time.sleep(0.002)
         ring.write(np.full((hop, 2), 0.1, dtype=np.float32), clock.now())
-        recorder.offer(clock.now(), np.full((64, 64, 3), 90, dtype=np.uint8))
+        recorder.offer(clock.now(), Picture(np.full((64, 64, 3), 90, dtype=np.uint8)))
     report = recorder.close(t0 + 2.0)
     assert report.dropped > 0 and report.repeated > 0  # the pictures could not keep up
     assert recorder._reader.dropped == 0 and report.audio_s == pytest.approx(2.0, abs=0.05)
