@@ -18,7 +18,7 @@ VENV="${GANTERP_VENV:-$HERE/.venv}"
 TORCH_SPEC="${TORCH_SPEC:-torch==2.13.0}"
 RUN_PACKAGES=(libportaudio2)
 BUILD_PACKAGES=(python3-venv python3-dev gcc)
-TEST_PACKAGES=(jackd2 xvfb liblo-tools xdotool x11-utils asc-music ffmpeg sox)
+TEST_PACKAGES=(jackd2 xvfb liblo-tools xdotool x11-utils asc-music ffmpeg sox iproute2)
 
 say() { printf 'ganterp.sh: %s\n' "$*" >&2; }
 

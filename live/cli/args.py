@@ -140,6 +140,11 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         tree.setdefault(section, {})[key] = value
     if getattr(args, "windowed", None):
         tree.setdefault("display", {})["fullscreen"] = False
+    ndi = getattr(args, "ndi", None)
+    if ndi is not None:  # --ndi [NAME]
+        tree.setdefault("ndi", {})["enabled"] = True
+        if ndi:
+            tree["ndi"]["name"] = ndi
     return tree
 
 

@@ -65,6 +65,15 @@ def add_live_arguments(p: argparse.ArgumentParser) -> None:
         metavar="MS",
         help="show the picture this much later [display.visual_delay_ms]",
     )
+    v = p.add_argument_group("video out")
+    v.add_argument(
+        "--ndi",
+        nargs="?",
+        const="",
+        metavar="NAME",
+        help="publish the picture as an NDI source, named NAME (default 'ganterp')"
+        " [ndi.enabled, ndi.name]",
+    )
     o = p.add_argument_group("remote control")
     o.add_argument("--osc-port", type=int, help="OSC input port, 0 for none [control.osc_port]")
     o.add_argument("--osc-host", help="address OSC input binds to [control.osc_host]")

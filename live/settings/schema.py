@@ -590,6 +590,42 @@ class RecordSettings:
 
 
 @dataclass(frozen=True)
+class NdiSettings:
+    """NDI video out (the ``ndi`` extra): the program picture as a source on the network."""
+
+    enabled: bool = setting(
+        False, "Publish the program as an NDI source (--ndi); switchable during the show."
+    )
+    name: str = setting("ganterp", "The source's name as receivers list it.", live=False)
+    fps: float = setting(
+        0.0,
+        "Frames sent per second at most; 0 sends every frame the display shows.",
+        unit="frames/s",
+        min=0.0,
+        max=120.0,
+        live=False,
+    )
+    size: str = setting(
+        "",
+        "Frame WIDTHxHEIGHT, the square picture centred in it with black bars; empty: the"
+        " display's size.",
+        unit="px",
+        live=False,
+    )
+    pixel_format: str = setting(
+        "uyvy",
+        "Pixel format sent: 'uyvy' (4:2:2, what NDI compresses natively: the least CPU), 'bgrx'"
+        " or 'bgra' (full-colour RGB, more CPU).",
+        choices=("uyvy", "bgrx", "bgra"),
+        live=False,
+    )
+    audio: bool = setting(False, "Send the show's sound with the picture.", live=False)
+    groups: str = setting(
+        "", "NDI groups the source is in, comma-separated; empty: the public group.", live=False
+    )
+
+
+@dataclass(frozen=True)
 class ShowSettings:
     """The show as a whole."""
 
@@ -677,6 +713,7 @@ class Config:
     generator: GeneratorSettings = field(default_factory=GeneratorSettings)
     display: DisplaySettings = field(default_factory=DisplaySettings)
     record: RecordSettings = field(default_factory=RecordSettings)
+    ndi: NdiSettings = field(default_factory=NdiSettings)
     show: ShowSettings = field(default_factory=ShowSettings)
     control: ControlSettings = field(default_factory=ControlSettings)
 

@@ -31,6 +31,7 @@ from ganterp.live.settings.files import read_toml
 from ganterp.live.settings.layers import live_changes
 from ganterp.live.settings.presets import find_preset
 from ganterp.live.settings.schema import AudioSettings, Config, DisplaySettings, RecordSettings
+from ganterp.live.show.outputs import make_sinks_factory
 from ganterp.live.show.show import Show
 from ganterp.live.video.record import Recorder
 from ganterp.models.base import Generator
@@ -368,16 +369,27 @@ def build_show(
     categories = resolve_categories(config, generator)
     surfaces = make_control_surfaces(config)
     source = make_source(config.audio, clock)
+    try:
+        display_size = parse_size(config.display.size)
+    except ValueError as exc:
+        raise ConfigError(f"display.size: {exc}") from None
+    # Checked before the window opens: a missing extra is one line, not a flash of a window.
+    sinks = make_sinks_factory(config, clock=clock, display_size=display_size)
+    if display is None:
+        display = make_display(config.display)
+    if not config.ndi.size:  # the window's own size, now that it is open
+        sinks = make_sinks_factory(config, clock=clock, display_size=display.size)
     show: Show = Show(
         config,
         source=source,
         generator=generator,
-        display=display if display is not None else make_display(config.display),
+        display=display,
         clock=clock,
         categories=categories,
         recorder_factory=(
             make_recorder_factory(config.record, record_path, clock) if record_path else None
         ),
+        sinks=sinks,
         apply_preset=presets,
         trace=trace,
         surfaces=surfaces,

@@ -17,8 +17,16 @@ import av
 import av.filter
 import numpy as np
 
-#: Pixel formats the fitted frames can have (the encoders' 4:2:0 formats).
-PIX_FMTS = ("yuv420p", "yuvj420p")
+#: Pixel formats the fitted frames can have: the encoders' 4:2:0 formats and the
+#: packed ones network outputs send (NDI's BGRX, BGRA and UYVY).
+PIX_FMTS = ("yuv420p", "yuvj420p", "bgr0", "bgra", "uyvy422")
+
+#: Bytes per pixel of the packed formats.
+PACKED_BYTES = {"bgr0": 4, "bgra": 4, "uyvy422": 2}
+
+#: Where FFmpeg's ``pad`` cannot draw into a packed format, the bars are padded in
+#: its planar twin and converted after.
+_PAD_IN = {"uyvy422": "yuv422p"}
 
 
 def placement(size: tuple[int, int]) -> tuple[int, int, int]:
@@ -77,10 +85,12 @@ class FrameFitter:
         chain = [
             source,
             graph.add("scale", f"{self.side}:{self.side}:flags=bicubic"),
-            graph.add("format", self.pix_fmt),
+            graph.add("format", _PAD_IN.get(self.pix_fmt, self.pix_fmt)),
             graph.add("pad", f"{self.width}:{self.height}:{self.left}:{self.top}:black"),
-            graph.add("buffersink"),
         ]
+        if self.pix_fmt in _PAD_IN:
+            chain.append(graph.add("format", self.pix_fmt))
+        chain.append(graph.add("buffersink"))
         for a, b in itertools.pairwise(chain):
             a.link_to(b)
         graph.configure()
@@ -110,3 +120,32 @@ class FrameFitter:
         out = self._sink.pull()
         out.pts = None
         return out
+
+
+def packed_pixels(frame: av.VideoFrame) -> np.ndarray:
+    """The pixels of a frame in a packed format, row after row without padding.
+
+    Parameters
+    ----------
+    frame : av.VideoFrame
+        A frame in one of :data:`PACKED_BYTES`' formats.
+
+    Returns
+    -------
+    np.ndarray, shape (height * width * bytes per pixel,), uint8
+        A view of the frame's memory where its rows have no padding, else a copy.
+
+    Raises
+    ------
+    ValueError
+        For a planar format.
+    """
+    name = frame.format.name
+    if name not in PACKED_BYTES:
+        raise ValueError(f"{name} is not a packed pixel format")
+    plane = frame.planes[0]
+    row = frame.width * PACKED_BYTES[name]
+    rows = np.frombuffer(plane, dtype=np.uint8).reshape(frame.height, plane.line_size)
+    if plane.line_size == row:
+        return rows.reshape(-1)
+    return np.ascontiguousarray(rows[:, :row]).reshape(-1)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from ganterp.live.offline.render import fit_batch
-from ganterp.live.video.fit import FrameFitter, placement
+from ganterp.live.video.fit import PACKED_BYTES, FrameFitter, packed_pixels, placement
 
 
 def _picture(side: int = 64) -> np.ndarray:
@@ -83,3 +83,38 @@ def test_a_new_input_size_is_taken_in_stride() -> None:
 def test_bad_sizes_and_formats_are_refused(size, pix_fmt) -> None:
     with pytest.raises(ValueError, match=r"must be even|cannot fit"):
         FrameFitter(size, pix_fmt)
+
+
+@pytest.mark.parametrize("pix_fmt", ["bgr0", "bgra", "uyvy422"])
+@pytest.mark.parametrize("size", [(160, 90), (64, 64)])
+def test_packed_frames_hold_the_picture_on_black_rows_without_padding(size, pix_fmt) -> None:
+    rgb = _picture()
+    frame = FrameFitter(size, pix_fmt).fit(rgb)
+    assert (frame.width, frame.height, frame.format.name) == (*size, pix_fmt)
+    pixels = packed_pixels(frame)
+    width, height = size
+    assert pixels.shape == (width * height * PACKED_BYTES[pix_fmt],)
+    # Back to RGB through FFmpeg: the square is the picture, the bars are black.
+    back = frame.reformat(format="rgb24").to_ndarray().astype(int)
+    side, top, left = placement(size)
+    alone = (
+        av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        .reformat(width=side, height=side, format="rgb24", interpolation="BICUBIC")
+        .to_ndarray()
+        .astype(int)
+    )
+    inner = back[top : top + side, left : left + side]
+    assert np.abs(inner - alone).mean() < (1.0 if pix_fmt != "uyvy422" else 4.0)
+    if left:
+        assert back[:, : left - 1].max() <= 2
+    if pix_fmt == "bgra":  # opaque
+        assert (pixels.reshape(height, width, 4)[..., 3] == 255).all()
+    if pix_fmt == "bgr0":  # blue first
+        bgr = pixels.reshape(height, width, 4)[top : top + side, left : left + side, :3]
+        assert np.abs(bgr[..., ::-1].astype(int) - alone).mean() < 1.0
+
+
+def test_packed_pixels_refuses_a_planar_frame() -> None:
+    frame = FrameFitter((64, 64), "yuv420p").fit(_picture())
+    with pytest.raises(ValueError, match="not a packed"):
+        packed_pixels(frame)
