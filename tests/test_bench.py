@@ -54,6 +54,8 @@ def test_bench_runs_every_part_and_writes_json(tmp_path: Path) -> None:
             "2",
             "--screen-sizes",
             "640x360",
+            "--ndi-seconds",
+            "4",
         ],
         cwd=tmp_path,
         env=env,
@@ -101,6 +103,22 @@ def test_bench_runs_every_part_and_writes_json(tmp_path: Path) -> None:
     assert "llvmpipe" in screens[0]["drawn_by"] and screens[3]["drawn_by"].startswith("CPU")
     assert all(r["recorded_frames"] > 0 for r in screens if r["record"])
     assert "full screen, 2 s each" in proc.stdout
+    ndi = results["ndi"]
+    if "skipped" not in ndi:  # needs the ndi extra and a network namespace
+        cases = [(r["size"], r["pixel_format"]) for r in ndi["rows"]]
+        assert cases == [
+            ("1280x720", "none"),
+            ("1280x720", "uyvy"),
+            ("1280x720", "bgrx"),
+            ("1280x720", "bgra"),
+            ("1920x1080", "none"),
+            ("1920x1080", "uyvy"),
+            ("1920x1080", "bgrx"),
+        ]
+        sending = [r for r in ndi["rows"] if r["pixel_format"] != "none"]
+        assert all(r["received"] >= 0.9 * r["sent_while_listening"] > 0 for r in sending)
+        assert all(r["latency_ms"]["median"] > 0 and r["fps_ratio"] > 0.5 for r in sending)
+        assert "NDI out, 4 s each" in proc.stdout
     # The table on stdout says the same as the file.
     assert f"{show['display_fps']:.1f}" in proc.stdout
     size_rows = [r for r in summary_rows(results) if r[0].startswith("render cppn 256 px into")]

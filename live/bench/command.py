@@ -20,11 +20,13 @@ from ganterp.live.bench.biggan import bench_biggan, resolve_bench_weights
 from ganterp.live.bench.generator import bench_generator
 from ganterp.live.bench.measure import peak_rss_mb
 from ganterp.live.bench.music import bench_music, load_recording, plot_music
+from ganterp.live.bench.ndi import bench_ndi
 from ganterp.live.bench.osc import bench_osc_flood, bench_osc_latency
 from ganterp.live.bench.render import bench_renders
 from ganterp.live.bench.report import (
     inflections_table,
     music_table,
+    ndi_table,
     screens_table,
     summary_table,
 )
@@ -107,7 +109,7 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--osc-packets", type=int, default=10_000, help="packets in the OSC flood")
     p.add_argument(
         "--only",
-        default="analysis,generator,show,display,screens,latency,inflections,music,render,osc",
+        default="analysis,generator,show,display,screens,ndi,latency,inflections,music,render,osc",
         help="comma-separated parts to run",
     )
     p.add_argument(
@@ -120,6 +122,12 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
         "--screen-sizes",
         default="1280x720,1920x1080,3840x2160",
         help="X screens the screens part starts, one after the other (WIDTHxHEIGHT,...)",
+    )
+    p.add_argument(
+        "--ndi-seconds",
+        type=float,
+        default=8.0,
+        help="length of each show of the NDI part, without and with NDI (s)",
     )
     p.add_argument(
         "--music-seconds",
@@ -260,6 +268,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         sizes = [parse_size(size) for size in _names(args.screen_sizes)]
         console.print(f"[bold]screens[/] ({len(sizes)} sizes, GPU and CPU drawn) …")
         results["screens"] = bench_screens(config, seconds=args.screen_seconds, sizes=sizes)
+    if "ndi" in parts:
+        console.print("[bold]NDI out[/] (each case without and with NDI) …")
+        results["ndi"] = bench_ndi(config, seconds=args.ndi_seconds)
     if "latency" in parts:
         console.print(f"[bold]latency[/] ({args.latency_seconds:g} s) …")
         results["latency"] = bench_latency(config, args.latency_seconds)
@@ -280,6 +291,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         console.print(inflections_table(results["inflections"]))
     if results.get("screens", {}).get("rows"):
         console.print(screens_table(results["screens"]))
+    if results.get("ndi", {}).get("rows"):
+        console.print(ndi_table(results["ndi"]))
+    elif "ndi" in results:
+        console.print(f"NDI part skipped: {results['ndi']['skipped']}")
     if "music" in results:
         console.print(music_table(results["music"]))
     args.json.write_text(json.dumps(results, indent=2, default=float))

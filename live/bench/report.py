@@ -394,3 +394,47 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     if "peak_rss_mb" in results:
         rows.append(("bench process peak RSS", f"{results['peak_rss_mb']:.0f} MiB", ""))
     return rows
+
+
+def ndi_table(ndi: dict[str, Any]) -> Table:
+    """The NDI part's table: one row per size and pixel format, the show without NDI first.
+
+    Parameters
+    ----------
+    ndi : dict
+        The NDI part's results (:func:`ganterp.live.bench.ndi.bench_ndi`).
+
+    Returns
+    -------
+    rich.table.Table
+        Displayed fps and its share of the show's without NDI, the sink thread's CPU
+        ms per frame (median) and the whole process's extra CPU ms per frame sent,
+        frames received of those sent while listening, and shown-to-received latency
+        (median/p95, ms).
+    """
+    from rich.table import Table
+
+    table = Table(
+        title=f"NDI out, {ndi.get('seconds', 0):g} s each, receiver in another process",
+        caption="CPU ms: the sink's thread (scale and convert) / the process's extra time"
+        " over the show without NDI (NDI's compression included), per frame sent",
+    )
+    for name in ("size", "format"):
+        table.add_column(name)
+    for name in ("fps", "vs none", "CPU ms", "received", "latency ms"):
+        table.add_column(name, justify="right")
+    for r in ndi.get("rows", []):
+        sent = r.get("sent_while_listening", 0)
+        latency = r.get("latency_ms", {})
+        table.add_row(
+            f"{r['size']} @ {r['fps_asked']:g}",
+            r["pixel_format"],
+            f"{r['display_fps']:.1f}",
+            f"{r['fps_ratio'] * 100:.0f} %" if "fps_ratio" in r else "-",
+            f"{r['sink_cpu_ms']['median']:.1f} / {r['extra_cpu_ms_per_sent_frame']:.1f}"
+            if "sink_cpu_ms" in r
+            else "-",
+            f"{r['received']}/{sent}" if "received" in r else r.get("receiver_error", ["-"])[0],
+            f"{latency['median']:.1f}/{latency['p95']:.1f}" if latency else "-",
+        )
+    return table
