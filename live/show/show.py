@@ -306,6 +306,11 @@ class Show:
         self.compositor.blackout_fade_s = d.blackout_s
         self.effects.set(d.brightness, d.contrast, d.hue_shift_deg)
         self.delay.delay_s = d.visual_delay_ms / 1000.0
+        for sink in self.sinks:  # outputs switched by a setting (ndi.enabled, …)
+            switch = getattr(sink, "switch", "")
+            if switch:
+                section, key = switch.split(".")
+                sink.set_enabled(bool(getattr(getattr(new, section), key)))  # type: ignore[attr-defined]
 
     # -- the display loop -------------------------------------------------------------------
     def _handle(self, action: object) -> None:
@@ -469,7 +474,13 @@ class Show:
     def status(self) -> list[Any]:
         """The show's state as OSC arguments (for ``/ganterp/status``); see :func:`osc_status`."""
         state, _ = self.state.get()
-        return osc_status(state, self.class_names, blackout=self._blackout, hud=self.hud_on)
+        return osc_status(
+            state,
+            self.class_names,
+            blackout=self._blackout,
+            hud=self.hud_on,
+            outputs=[sink.status() for sink in self.sinks],
+        )
 
     def level_state(self) -> tuple[float, float, float, float, int, str] | None:
         """Level, band levels (0-1), category index and name, for OSC out (thread-safe)."""

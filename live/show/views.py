@@ -259,7 +259,12 @@ def hud_model(
 
 
 def osc_status(
-    state: ControlState | None, class_names: Sequence[str], *, blackout: bool, hud: bool
+    state: ControlState | None,
+    class_names: Sequence[str],
+    *,
+    blackout: bool,
+    hud: bool,
+    outputs: Sequence[SinkStatus] = (),
 ) -> list[Any]:
     """The show's state as the arguments of ``/ganterp/status``.
 
@@ -267,11 +272,13 @@ def osc_status(
     -------
     list
         Category index and name, next category's name, tempo (BPM),
-        inflections so far, frozen, blackout and HUD (0 or 1).
+        inflections so far, frozen, blackout and HUD (0 or 1), then for each
+        output its name, state and detail (e.g. ``"NDI ganterp", "running",
+        "2 receivers"``).
     """
     t = state.target if state is not None else None
     f = state.features if state is not None else None
-    return [
+    args: list[Any] = [
         int(t.category) if t else -1,
         class_names[t.category] if t else "",
         class_names[t.upcoming] if t else "",
@@ -281,6 +288,9 @@ def osc_status(
         int(blackout),
         int(hud),
     ]
+    for o in outputs:
+        args += [o.name, o.state, o.detail or o.error]
+    return args
 
 
 def osc_levels(

@@ -197,6 +197,9 @@ class ThreadedSink:
         A send running longer than this is reported as stalled, seconds.
     enabled : bool
         Start sending at once (True) or wait for :meth:`set_enabled`.
+    switch : str
+        The boolean setting (``SECTION.KEY``) that switches it on and off during
+        the show, from OSC or a preset ('' for none).
     """
 
     def __init__(
@@ -209,8 +212,10 @@ class ThreadedSink:
         retry_s: float = RETRY_S,
         stall_s: float = STALL_S,
         enabled: bool = True,
+        switch: str = "",
     ) -> None:
         self.name = name
+        self.switch = switch
         self.output = output
         self.clock = clock
         self.fps = max(0.0, float(fps))

@@ -12,6 +12,7 @@ from signals import sections_with_gaps
 
 from ganterp.live.audio.file_source import FileSource
 from ganterp.live.core.clock import MonotonicClock
+from ganterp.live.core.commands import SetSetting
 from ganterp.live.display.window import HeadlessDisplay
 from ganterp.live.settings.schema import Config
 from ganterp.live.show.show import Show
@@ -130,3 +131,72 @@ def test_a_sink_that_raises_or_blocks_for_10_s_leaves_the_frame_rate_and_is_repo
     assert final["raiser"].errors >= 5 and final["raiser"].sent == 0
     assert blocks.sent > 0 and final["blocker"].dropped >= 0.9 * FPS * 9
     assert final["blocker"].state == "stopped"
+
+
+class Counts:
+    """An output that counts what it gets and whether it is open."""
+
+    label = "counts"
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.open_now = False
+
+    def open(self) -> None:
+        self.open_now = True
+
+    def send(self, now: float, image: np.ndarray) -> None:
+        self.sent += 1
+
+    def detail(self) -> str:
+        return "1 receiver"
+
+    def close(self) -> None:
+        self.open_now = False
+
+
+def test_a_setting_switches_an_output_off_and_on_during_the_show_and_status_says_so(tmp_path):
+    audio, _ = sections_with_gaps(SR, lengths=(3.0, 3.0))
+    path = write_audio(tmp_path / "music.wav", audio, SR)
+    c = Config()
+    config = replace(
+        c,
+        display=replace(c.display, headless=True, fps=FPS),
+        show=replace(c.show, seconds=4.5),
+        ndi=replace(c.ndi, enabled=True),
+    )
+    clock = MonotonicClock()
+    out = Counts()
+    sink = ThreadedSink("NDI test", out, clock=clock, switch="ndi.enabled")
+    show = Show(
+        config,
+        source=FileSource(path, clock=clock),
+        generator=CppnGenerator(resolution=64),
+        display=HeadlessDisplay(),
+        clock=clock,
+        sinks=lambda source: [sink],
+    )
+    seen: list[tuple] = []
+
+    def operate() -> None:
+        import time
+
+        time.sleep(1.5)
+        seen.append(("on", out.open_now, tuple(show.status()[8:])))
+        show.send(SetSetting("ndi", "enabled", False))  # what /ganterp/set/ndi/enabled 0 sends
+        time.sleep(1.0)
+        seen.append(("off", out.open_now, tuple(show.status()[8:]), out.sent))
+        time.sleep(0.5)
+        seen.append(("still off", out.sent))
+        show.send(SetSetting("ndi", "enabled", True))
+        time.sleep(1.0)
+        seen.append(("on again", out.open_now, tuple(show.status()[8:])))
+
+    operator = threading.Thread(target=operate)
+    operator.start()
+    show.run()
+    operator.join()
+    assert seen[0] == ("on", True, ("NDI test", "running", "1 receiver"))
+    assert seen[1][:3] == ("off", False, ("NDI test", "off", ""))
+    assert seen[2][1] == seen[1][3]  # nothing sent while off
+    assert seen[3] == ("on again", True, ("NDI test", "running", "1 receiver"))
