@@ -36,6 +36,7 @@ from ganterp.live.bench.netns import (
 )
 from ganterp.live.bench.xserver import private_x_server, use_display, xvfb_available
 from ganterp.live.core.clock import MonotonicClock
+from ganterp.live.settings.layers import load_config
 from ganterp.live.settings.schema import Config
 from ganterp.live.show.build import build_show
 
@@ -206,8 +207,6 @@ def bench_ndi(config: Config, seconds: float = 8.0) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """The child: ``python -m ganterp.live.bench.ndi SETTINGS.json RESULT.json``."""
-    from ganterp.live.settings.layers import load_config
-
     p = argparse.ArgumentParser(prog="ganterp-ndi-bench")
     p.add_argument("settings", type=Path)
     p.add_argument("result", type=Path)

@@ -125,6 +125,15 @@ FLAG_SETTINGS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Flags that switch an output on, with an optional value: (flag, section, key of the value).
+OUTPUT_FLAGS: tuple[tuple[str, str, str], ...] = (
+    ("ndi", "ndi", "name"),
+    ("syphon", "syphon", "name"),
+    ("spout", "spout", "name"),
+    ("virtual_camera", "virtual_camera", "device"),
+)
+
+
 def overrides_from_args(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     """Collect the settings given on the command line as ``{section: {key: value}}``."""
     tree: dict[str, dict[str, Any]] = {}
@@ -140,11 +149,12 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         tree.setdefault(section, {})[key] = value
     if getattr(args, "windowed", None):
         tree.setdefault("display", {})["fullscreen"] = False
-    ndi = getattr(args, "ndi", None)
-    if ndi is not None:  # --ndi [NAME]
-        tree.setdefault("ndi", {})["enabled"] = True
-        if ndi:
-            tree["ndi"]["name"] = ndi
+    for flag, section, key in OUTPUT_FLAGS:  # --ndi [NAME], --virtual-camera [DEVICE], …
+        value = getattr(args, flag, None)
+        if value is not None:
+            tree.setdefault(section, {})["enabled"] = True
+            if value:
+                tree[section][key] = value
     return tree
 
 

@@ -74,6 +74,27 @@ def add_live_arguments(p: argparse.ArgumentParser) -> None:
         help="publish the picture as an NDI source, named NAME (default 'ganterp')"
         " [ndi.enabled, ndi.name]",
     )
+    v.add_argument(
+        "--syphon",
+        nargs="?",
+        const="",
+        metavar="NAME",
+        help="publish a Syphon server (macOS) [syphon.enabled, syphon.name]",
+    )
+    v.add_argument(
+        "--spout",
+        nargs="?",
+        const="",
+        metavar="NAME",
+        help="publish a Spout sender (Windows) [spout.enabled, spout.name]",
+    )
+    v.add_argument(
+        "--virtual-camera",
+        nargs="?",
+        const="",
+        metavar="DEVICE",
+        help="send the picture to a virtual camera [virtual_camera.enabled, virtual_camera.device]",
+    )
     o = p.add_argument_group("remote control")
     o.add_argument("--osc-port", type=int, help="OSC input port, 0 for none [control.osc_port]")
     o.add_argument("--osc-host", help="address OSC input binds to [control.osc_host]")

@@ -626,6 +626,55 @@ class NdiSettings:
 
 
 @dataclass(frozen=True)
+class SyphonSettings:
+    """Syphon out (macOS, the ``syphon`` extra): the program as a shared texture."""
+
+    enabled: bool = setting(
+        False, "Publish a Syphon server (--syphon); switchable during the show."
+    )
+    name: str = setting("ganterp", "The server's name as Syphon clients list it.", live=False)
+    size: str = setting(
+        "",
+        "Texture WIDTHxHEIGHT (black bars around the square); empty: the display's size.",
+        unit="px",
+        live=False,
+    )
+
+
+@dataclass(frozen=True)
+class SpoutSettings:
+    """Spout out (Windows, the ``spout`` extra): the program as a shared texture."""
+
+    enabled: bool = setting(False, "Publish a Spout sender (--spout); switchable during the show.")
+    name: str = setting("ganterp", "The sender's name as Spout receivers list it.", live=False)
+    size: str = setting(
+        "",
+        "Frame WIDTHxHEIGHT (black bars around the square); empty: the display's size.",
+        unit="px",
+        live=False,
+    )
+
+
+@dataclass(frozen=True)
+class VirtualCameraSettings:
+    """A virtual camera (the ``camera`` extra): v4l2loopback on Linux, OBS's elsewhere."""
+
+    enabled: bool = setting(
+        False,
+        "Send the program to a virtual camera (--virtual-camera); switchable during the show.",
+    )
+    device: str = setting(
+        "", "The camera device, e.g. /dev/video10; empty: the first one found.", live=False
+    )
+    size: str = setting(
+        "1280x720", "Frame WIDTHxHEIGHT (black bars around the square).", unit="px", live=False
+    )
+    fps: float = setting(
+        30.0, "The camera's frame rate.", unit="frames/s", min=1.0, max=120.0, live=False
+    )
+
+
+@dataclass(frozen=True)
 class ShowSettings:
     """The show as a whole."""
 
@@ -714,6 +763,9 @@ class Config:
     display: DisplaySettings = field(default_factory=DisplaySettings)
     record: RecordSettings = field(default_factory=RecordSettings)
     ndi: NdiSettings = field(default_factory=NdiSettings)
+    syphon: SyphonSettings = field(default_factory=SyphonSettings)
+    spout: SpoutSettings = field(default_factory=SpoutSettings)
+    virtual_camera: VirtualCameraSettings = field(default_factory=VirtualCameraSettings)
     show: ShowSettings = field(default_factory=ShowSettings)
     control: ControlSettings = field(default_factory=ControlSettings)
 

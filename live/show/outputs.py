@@ -10,32 +10,46 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 from ganterp.live.audio.source import AudioSource
 from ganterp.live.core.clock import Clock
 from ganterp.live.core.errors import ConfigError
 from ganterp.live.display.window import parse_size
 from ganterp.live.settings.schema import Config
+from ganterp.live.video.frame_share import SpoutOutput, SyphonOutput, VirtualCameraOutput
 from ganterp.live.video.ndi import NdiOutput, load_cyndilib
-from ganterp.live.video.sink import Sink, ThreadedSink
+from ganterp.live.video.sink import Output, Sink, ThreadedSink
 
 log = logging.getLogger("ganterp")
 
 
-def ndi_size(config: Config, display_size: tuple[int, int]) -> tuple[int, int]:
-    """The NDI frame size: ``ndi.size``, else the display's.
+def output_size(text: str, key: str, display_size: tuple[int, int]) -> tuple[int, int]:
+    """An output's frame size: ``text`` (WIDTHxHEIGHT), else the display's.
 
     Raises
     ------
     ConfigError
-        When ``ndi.size`` is not WIDTHxHEIGHT.
+        When ``text`` is not WIDTHxHEIGHT (``key`` names the setting).
     """
-    if not config.ndi.size:
+    if not text:
         return display_size
     try:
-        return parse_size(config.ndi.size)
+        return parse_size(text)
     except ValueError as exc:
-        raise ConfigError(f"ndi.size: {exc}") from None
+        raise ConfigError(f"{key}: {exc}") from None
+
+
+def _library(load: Callable[[], Any], asked: bool, given: Any) -> Any:
+    """The library an output needs: ``given``, else loaded; None when not asked and absent."""
+    if given is not None:
+        return given
+    try:
+        return load()
+    except ConfigError:
+        if asked:
+            raise
+        return None  # it cannot be switched on in this show
 
 
 def make_sinks_factory(
@@ -44,11 +58,13 @@ def make_sinks_factory(
     clock: Clock,
     display_size: tuple[int, int],
     ndi: dict[str, ModuleType] | None = None,
+    libraries: dict[str, Any] | None = None,
 ) -> Callable[[AudioSource], list[Sink]]:
     """Return a function that makes the show's outputs once its source exists.
 
-    NDI is made whenever ``cyndilib`` can be imported, switched on or off by
-    ``ndi.enabled`` (so OSC and presets can switch it during the show).
+    Each output (NDI, Syphon, Spout, the virtual camera) is made whenever its
+    library can be imported, switched on or off by its ``enabled`` setting (so
+    OSC and presets can switch it during the show).
 
     Parameters
     ----------
@@ -60,6 +76,9 @@ def make_sinks_factory(
         The display's width and height, pixels (the default output size).
     ndi : dict, optional
         The ``cyndilib`` modules (default: imported when NDI is asked for).
+    libraries : dict, optional
+        Stand-ins for ``"syphon"``, ``"spout"`` and ``"camera"`` (default: the
+        platform's libraries, imported when there).
 
     Raises
     ------
@@ -67,17 +86,47 @@ def make_sinks_factory(
         When NDI is asked for and cannot be had, or a setting is malformed.
     """
     n = config.ndi
-    size = ndi_size(config, display_size)
+    size = output_size(n.size, "ndi.size", display_size)
     fps = n.fps or config.display.fps
-    modules = ndi
-    if modules is None:
-        try:
-            modules = load_cyndilib()
-        except ConfigError:
-            if n.enabled:
-                raise
-            modules = None  # NDI cannot be switched on in this show
+    modules = _library(load_cyndilib, n.enabled, ndi)
     NdiOutput.check(size, n.pixel_format)
+    libs = libraries or {}
+    shares: list[tuple[str, bool, Callable[[Any], Output]]] = []
+    sy, sp, cam = config.syphon, config.spout, config.virtual_camera
+    lib = _library(SyphonOutput.load, sy.enabled, libs.get("syphon"))
+    if lib is not None:
+        sy_size = output_size(sy.size, "syphon.size", display_size)
+        shares.append(
+            (
+                "syphon",
+                sy.enabled,
+                lambda _s, lib=lib: SyphonOutput(sy.name, size=sy_size, library=lib),
+            )
+        )
+    lib = _library(SpoutOutput.load, sp.enabled, libs.get("spout"))
+    if lib is not None:
+        sp_size = output_size(sp.size, "spout.size", display_size)
+        shares.append(
+            (
+                "spout",
+                sp.enabled,
+                lambda _s, lib=lib: SpoutOutput(sp.name, size=sp_size, library=lib),
+            )
+        )
+    lib = _library(VirtualCameraOutput.load, cam.enabled, libs.get("camera"))
+    if lib is not None:
+        cam_size = output_size(cam.size, "virtual_camera.size", display_size)
+        shares.append(
+            (
+                "virtual_camera",
+                cam.enabled,
+                lambda _s, lib=lib: VirtualCameraOutput(
+                    cam.device, size=cam_size, fps=cam.fps, library=lib
+                ),
+            )
+        )
+    for _, _, make in shares:
+        make(None)  # a bad size is found now, before the show
 
     def factory(source: AudioSource) -> list[Sink]:
         sinks: list[Sink] = []
@@ -93,7 +142,26 @@ def make_sinks_factory(
                 ndi=modules,
             )
             sinks.append(
-                ThreadedSink(output.label, output, clock=clock, fps=n.fps, enabled=n.enabled)
+                ThreadedSink(
+                    output.label,
+                    output,
+                    clock=clock,
+                    fps=n.fps,
+                    enabled=n.enabled,
+                    switch="ndi.enabled",
+                )
+            )
+        for section, enabled, make in shares:
+            share = make(source)
+            sinks.append(
+                ThreadedSink(
+                    share.label,
+                    share,
+                    clock=clock,
+                    fps=cam.fps if section == "virtual_camera" else 0.0,
+                    enabled=enabled,
+                    switch=f"{section}.enabled",
+                )
             )
         return sinks
 

@@ -18,11 +18,12 @@ import av.filter
 import numpy as np
 
 #: Pixel formats the fitted frames can have: the encoders' 4:2:0 formats and the
-#: packed ones network outputs send (NDI's BGRX, BGRA and UYVY).
-PIX_FMTS = ("yuv420p", "yuvj420p", "bgr0", "bgra", "uyvy422")
+#: packed ones the outputs send (NDI's BGRX, BGRA and UYVY; RGBA for shared
+#: textures; RGB for virtual cameras).
+PIX_FMTS = ("yuv420p", "yuvj420p", "bgr0", "bgra", "rgba", "rgb24", "uyvy422")
 
 #: Bytes per pixel of the packed formats.
-PACKED_BYTES = {"bgr0": 4, "bgra": 4, "uyvy422": 2}
+PACKED_BYTES = {"bgr0": 4, "bgra": 4, "rgba": 4, "rgb24": 3, "uyvy422": 2}
 
 #: Where FFmpeg's ``pad`` cannot draw into a packed format, the bars are padded in
 #: its planar twin and converted after.

@@ -79,13 +79,13 @@ def test_a_new_input_size_is_taken_in_stride() -> None:
     assert np.abs(small.astype(int) - large.astype(int)).mean() < 4.0  # the same picture
 
 
-@pytest.mark.parametrize(("size", "pix_fmt"), [((63, 32), "yuv420p"), ((64, 32), "rgb24")])
+@pytest.mark.parametrize(("size", "pix_fmt"), [((63, 32), "yuv420p"), ((64, 32), "nv12")])
 def test_bad_sizes_and_formats_are_refused(size, pix_fmt) -> None:
     with pytest.raises(ValueError, match=r"must be even|cannot fit"):
         FrameFitter(size, pix_fmt)
 
 
-@pytest.mark.parametrize("pix_fmt", ["bgr0", "bgra", "uyvy422"])
+@pytest.mark.parametrize("pix_fmt", ["bgr0", "bgra", "rgba", "rgb24", "uyvy422"])
 @pytest.mark.parametrize("size", [(160, 90), (64, 64)])
 def test_packed_frames_hold_the_picture_on_black_rows_without_padding(size, pix_fmt) -> None:
     rgb = _picture()
@@ -107,8 +107,11 @@ def test_packed_frames_hold_the_picture_on_black_rows_without_padding(size, pix_
     assert np.abs(inner - alone).mean() < (1.0 if pix_fmt != "uyvy422" else 4.0)
     if left:
         assert back[:, : left - 1].max() <= 2
-    if pix_fmt == "bgra":  # opaque
+    if pix_fmt in ("bgra", "rgba"):  # opaque
         assert (pixels.reshape(height, width, 4)[..., 3] == 255).all()
+    if pix_fmt == "rgb24":
+        rgb_back = pixels.reshape(height, width, 3)[top : top + side, left : left + side]
+        assert np.abs(rgb_back.astype(int) - alone).mean() < 1.0
     if pix_fmt == "bgr0":  # blue first
         bgr = pixels.reshape(height, width, 4)[top : top + side, left : left + side, :3]
         assert np.abs(bgr[..., ::-1].astype(int) - alone).mean() < 1.0
