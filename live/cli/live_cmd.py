@@ -158,5 +158,8 @@ def print_report(report: ShowReport) -> None:
             f"ganterp: recorded {rec.video_s:.1f} s of video and {rec.audio_s:.1f} s of audio "
             f"to {rec.path} ({rec.frames} frames, {rec.dropped} dropped, {rec.repeated} repeated)"
         )
+    for output in r.outputs:
+        if output.name != "recording" and (output.sent or output.errors):
+            print(f"ganterp: {output.line()}")
     if r.record_error:
         print(f"ganterp: error: {r.record_error}", file=sys.stderr)

@@ -11,6 +11,7 @@ from ganterp_cli import run_ganterp
 from ganterp.live.cli.live_cmd import print_report
 from ganterp.live.cli.main import build_parser, main
 from ganterp.live.show.report import ShowReport
+from ganterp.live.video.sink import SinkStatus
 
 
 def test_the_summary_says_what_happened(capsys: pytest.CaptureFixture[str]) -> None:
@@ -28,6 +29,25 @@ def test_the_summary_says_what_happened(capsys: pytest.CaptureFixture[str]) -> N
     out = capsys.readouterr().out
     assert "3 keyframes dropped half-painted for a command" in out
     assert "generator: tensorrt unavailable" in out
+    report.outputs = [
+        SinkStatus("NDI stage", "stopped", sent=180, detail=""),
+        SinkStatus("Spout x", "off"),  # never switched on: nothing to say
+    ]
+    print_report(report)
+    out = capsys.readouterr().out
+    assert "NDI stage: stopped, 180 sent" in out and "Spout" not in out
+
+
+def test_output_flags_switch_their_output_on_with_an_optional_name() -> None:
+    from ganterp.live.cli.args import overrides_from_args
+
+    args = build_parser().parse_args(["live", "--ndi", "--virtual-camera", "/dev/video7"])
+    tree = overrides_from_args(args)
+    assert tree["ndi"] == {"enabled": True}
+    assert tree["virtual_camera"] == {"enabled": True, "device": "/dev/video7"}
+    args = build_parser().parse_args(["live", "--spout", "main stage"])
+    assert overrides_from_args(args)["spout"] == {"enabled": True, "name": "main stage"}
+    assert "syphon" not in overrides_from_args(args)
 
 
 def one_line_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
