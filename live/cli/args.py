@@ -122,6 +122,7 @@ FLAG_SETTINGS: dict[str, tuple[str, str]] = {
     "osc_out": ("control", "osc_out"),
     "midi": ("control", "midi"),
     "midi_map": ("control", "midi_map"),
+    "midi_clock": ("control", "midi_clock"),
 }
 
 

@@ -105,6 +105,11 @@ def add_live_arguments(p: argparse.ArgumentParser) -> None:
     )
     o.add_argument("--osc-out", help="send events to HOST:PORT [control.osc_out]")
     o.add_argument("--midi", metavar="PORT", help="MIDI input, by part of its name [control.midi]")
+    o.add_argument(
+        "--midi-clock",
+        metavar="PORT",
+        help="take tempo and beats from this MIDI input's clock [control.midi_clock]",
+    )
     o.add_argument("--midi-map", type=Path, help="MIDI mapping file [control.midi_map]")
     d.add_argument("--seconds", type=float, help="end the show after this long [show.seconds]")
 

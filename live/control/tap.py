@@ -60,22 +60,63 @@ class TapClock:
         """Replace the tracker's beats by tapped ones over the hops in ``features``."""
         if not self.active or not features:
             return list(features), list(events)
-        end = features[-1].time_s
-        anchor = self.taps[-1]
-        # Grid points anchor + k * period in (self._until, end].
-        k = int((self._until - anchor) // self._period) + 1
-        times = []
-        while anchor + k * self._period <= end:
-            times.append(anchor + k * self._period)
-            k += 1
-        self._until = end
-        out_events: list[Event] = [e for e in events if not isinstance(e, Beat)]
-        marks = set()
-        for t in times:
-            hop = min(features, key=lambda f: abs(f.time_s - t))
-            marks.add(hop.frame)
-            out_events.append(Beat(time_s=t, frame=hop.frame, bpm=self.bpm, index=self._index))
-            self._index += 1
-        bpm = self.bpm
-        out_features = [dataclasses.replace(f, bpm=bpm, beat=f.frame in marks) for f in features]
-        return out_features, sorted(out_events, key=lambda e: e.time_s)
+        out_features, out_events, self._until, self._index = beats_on_grid(
+            features,
+            events,
+            anchor=self.taps[-1],
+            period=self._period,
+            after=self._until,
+            first_index=self._index,
+        )
+        return out_features, out_events
+
+
+def beats_on_grid(
+    features: Sequence[AudioFeatures],
+    events: Sequence[Event],
+    *,
+    anchor: float,
+    period: float,
+    after: float,
+    first_index: int,
+) -> tuple[list[AudioFeatures], list[Event], float, int]:
+    """Replace the tracker's beats in a run of hops by beats on a grid.
+
+    Parameters
+    ----------
+    features : sequence of AudioFeatures
+        The hops, oldest first (not empty).
+    events : sequence of Event
+        Their events; the tracker's beats among them are dropped.
+    anchor : float
+        A beat of the grid, audio seconds.
+    period : float
+        Seconds per beat (> 0).
+    after : float
+        Grid beats at or before this time were given out already, audio seconds.
+    first_index : int
+        The number of the first new beat.
+
+    Returns
+    -------
+    features, events, until, next_index
+        The hops with the grid's tempo and beat flags, the events with the grid's
+        beats, the time covered (the last hop's), and the next beat's number.
+    """
+    end = features[-1].time_s
+    bpm = 60.0 / period
+    k = int((after - anchor) // period) + 1  # grid points anchor + k * period in (after, end]
+    times = []
+    while anchor + k * period <= end:
+        times.append(anchor + k * period)
+        k += 1
+    out_events: list[Event] = [e for e in events if not isinstance(e, Beat)]
+    marks = set()
+    index = first_index
+    for t in times:
+        hop = min(features, key=lambda f: abs(f.time_s - t))
+        marks.add(hop.frame)
+        out_events.append(Beat(time_s=t, frame=hop.frame, bpm=bpm, index=index))
+        index += 1
+    out_features = [dataclasses.replace(f, bpm=bpm, beat=f.frame in marks) for f in features]
+    return out_features, sorted(out_events, key=lambda e: e.time_s), end, index

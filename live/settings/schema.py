@@ -743,6 +743,12 @@ class ControlSettings:
         " empty: midi.toml in the user's config directory.",
         live=False,
     )
+    midi_clock: str = setting(
+        "",
+        "MIDI input whose clock (24 pulses a beat, start/stop/song position) sets the tempo"
+        " and the beats, by a part of its name; empty: none.",
+        live=False,
+    )
     midi_api: str = setting(
         "auto",
         "MIDI system: 'auto' (ALSA where its sequencer exists, else JACK), 'alsa' or 'jack'.",

@@ -21,6 +21,7 @@ from ganterp.live.audio.jack_source import JackSource
 from ganterp.live.audio.mic import MicSource
 from ganterp.live.audio.source import AudioSource
 from ganterp.live.control.midi import MidiControl, MidiIn, MidiMapping
+from ganterp.live.control.midi_clock import MidiClock, MidiClockInput
 from ganterp.live.control.osc import OscIn, OscOut, parse_target
 from ganterp.live.control.watch import PresetWatcher
 from ganterp.live.core.clock import Clock
@@ -286,6 +287,7 @@ def make_control_surfaces(config: Config) -> Callable[[Show], list[Any]]:
     midi_path = Path(c.midi_map).expanduser() if c.midi_map else default_midi_map()
     mapping = MidiMapping.load(midi_path, load_class_names())  # a bad file stops us now
     midi_in = MidiIn(c.midi, None, api=c.midi_api) if c.midi else None  # so does a missing port
+    clock_in = MidiIn(c.midi_clock, None, api=c.midi_api) if c.midi_clock else None
     if c.osc_out:
         parse_target(c.osc_out)
 
@@ -325,6 +327,10 @@ def make_control_surfaces(config: Config) -> Callable[[Show], list[Any]]:
         if midi_in is not None:
             midi_in.control = show.midi_control
             surfaces.append(midi_in)
+        if clock_in is not None:
+            show.midi_clock = MidiClock()
+            clock_in.control = MidiClockInput(show.midi_clock, show.audio_now)
+            surfaces.append(clock_in)
         return surfaces
 
     return factory

@@ -149,6 +149,8 @@ class Show:
             start_preset=start_preset,
         )
         self.surfaces: list[Any] = []
+        #: Beats from an outside clock (MIDI clock), set by the surfaces; they win over taps.
+        self.midi_clock: Any = None
         self.targets: LatestSlot[GenTarget] = LatestSlot()
         self.frames: LatestSlot[Keyframe] = LatestSlot()
         self.state: LatestSlot[ControlState] = LatestSlot()
@@ -222,7 +224,7 @@ class Show:
             period_s=cfg.analysis.hops_per_wake * analyzer.hop / analyzer.analysis_rate,
             log_once=self.log_once,
             apply_command=self.operator.handle,
-            beats=self.operator.tap.filter,
+            beats=self._beats,
             tick=self.operator.tick,
         )
         self.worker = GeneratorWorker(
@@ -289,6 +291,19 @@ class Show:
     def active_preset(self) -> tuple[str, Path, tuple[int, int] | None] | None:
         """The preset last applied: name, file and the file's stamp when read."""
         return self.operator.active_preset
+
+    def audio_now(self) -> float:
+        """Where the input is now, audio seconds (for outside clocks' messages; any thread)."""
+        return self._tap_time(self.clock.now())
+
+    def _beats(self, features: list[Any], events: list[Event]) -> tuple[list[Any], list[Event]]:
+        """Whose beats the hops carry: an outside clock's while it runs, else the taps'/tracker's."""
+        clock = self.midi_clock
+        if clock is not None:
+            out = clock.filter(features, events)
+            if out is not None:
+                return out
+        return self.operator.tap.filter(features, events)
 
     def _tap_time(self, at: float) -> float:
         """Where clock time ``at`` falls in the input, audio seconds."""
