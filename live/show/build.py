@@ -375,21 +375,16 @@ def build_show(
     categories = resolve_categories(config, generator)
     surfaces = make_control_surfaces(config)
     source = make_source(config.audio, clock)
-    try:
-        display_size = parse_size(config.display.size)
-    except ValueError as exc:
-        raise ConfigError(f"display.size: {exc}") from None
-    # Checked before the window opens: a missing extra is one line, not a flash of a window.
-    sinks = make_sinks_factory(config, clock=clock, display_size=display_size)
-    if display is None:
-        display = make_display(config.display)
-    if not config.ndi.size:  # the window's own size, now that it is open
-        sinks = make_sinks_factory(config, clock=clock, display_size=display.size)
+    # Checked before the window opens: a missing extra is one line, not a flash of a window;
+    # an output's default size is the window's, read when the show starts.
+    window: Display
+    sinks = make_sinks_factory(config, clock=clock, display_size=lambda: window.size)
+    window = display if display is not None else make_display(config.display)
     show: Show = Show(
         config,
         source=source,
         generator=generator,
-        display=display,
+        display=window,
         clock=clock,
         categories=categories,
         recorder_factory=(

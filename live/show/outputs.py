@@ -17,6 +17,7 @@ from ganterp.live.core.clock import Clock
 from ganterp.live.core.errors import ConfigError
 from ganterp.live.display.window import parse_size
 from ganterp.live.settings.schema import Config
+from ganterp.live.video.fit import check_frame_size
 from ganterp.live.video.frame_share import SpoutOutput, SyphonOutput, VirtualCameraOutput
 from ganterp.live.video.ndi import NdiOutput, load_cyndilib
 from ganterp.live.video.sink import Output, Sink, ThreadedSink
@@ -56,7 +57,7 @@ def make_sinks_factory(
     config: Config,
     *,
     clock: Clock,
-    display_size: tuple[int, int],
+    display_size: Callable[[], tuple[int, int]],
     ndi: dict[str, ModuleType] | None = None,
     libraries: dict[str, Any] | None = None,
 ) -> Callable[[AudioSource], list[Sink]]:
@@ -64,7 +65,8 @@ def make_sinks_factory(
 
     Each output (NDI, Syphon, Spout, the virtual camera) is made whenever its
     library can be imported, switched on or off by its ``enabled`` setting (so
-    OSC and presets can switch it during the show).
+    OSC and presets can switch it during the show). Everything that can be
+    checked is checked now, before the window opens.
 
     Parameters
     ----------
@@ -72,8 +74,10 @@ def make_sinks_factory(
         The settings.
     clock : Clock
         The show's clock.
-    display_size : (int, int)
-        The display's width and height, pixels (the default output size).
+    display_size : callable
+        ``display_size() -> (width, height)``: the display's size in pixels, the
+        size of an output whose own is empty; asked when the show starts (a full
+        screen's size is known only once its window is open).
     ndi : dict, optional
         The ``cyndilib`` modules (default: imported when NDI is asked for).
     libraries : dict, optional
@@ -83,86 +87,64 @@ def make_sinks_factory(
     Raises
     ------
     ConfigError
-        When NDI is asked for and cannot be had, or a setting is malformed.
+        When an output is asked for and cannot be had, or a setting is malformed.
     """
-    n = config.ndi
-    size = output_size(n.size, "ndi.size", display_size)
-    fps = n.fps or config.display.fps
-    modules = _library(load_cyndilib, n.enabled, ndi)
-    NdiOutput.check(size, n.pixel_format)
+    n, sy, sp, cam = config.ndi, config.syphon, config.spout, config.virtual_camera
     libs = libraries or {}
-    shares: list[tuple[str, bool, Callable[[Any], Output]]] = []
-    sy, sp, cam = config.syphon, config.spout, config.virtual_camera
-    lib = _library(SyphonOutput.load, sy.enabled, libs.get("syphon"))
-    if lib is not None:
-        sy_size = output_size(sy.size, "syphon.size", display_size)
-        shares.append(
-            (
-                "syphon",
-                sy.enabled,
-                lambda _s, lib=lib: SyphonOutput(sy.name, size=sy_size, library=lib),
-            )
-        )
-    lib = _library(SpoutOutput.load, sp.enabled, libs.get("spout"))
-    if lib is not None:
-        sp_size = output_size(sp.size, "spout.size", display_size)
-        shares.append(
-            (
-                "spout",
-                sp.enabled,
-                lambda _s, lib=lib: SpoutOutput(sp.name, size=sp_size, library=lib),
-            )
-        )
-    lib = _library(VirtualCameraOutput.load, cam.enabled, libs.get("camera"))
-    if lib is not None:
-        cam_size = output_size(cam.size, "virtual_camera.size", display_size)
-        shares.append(
-            (
-                "virtual_camera",
-                cam.enabled,
-                lambda _s, lib=lib: VirtualCameraOutput(
-                    cam.device, size=cam_size, fps=cam.fps, library=lib
-                ),
-            )
-        )
-    for _, _, make in shares:
-        make(None)  # a bad size is found now, before the show
+    for text, key in (
+        (n.size, "ndi.size"),
+        (sy.size, "syphon.size"),
+        (sp.size, "spout.size"),
+        (cam.size, "virtual_camera.size"),
+    ):
+        if text:
+            check_frame_size(output_size(text, key, (0, 0)), key)
+    NdiOutput.check((16, 16), n.pixel_format)
+    modules = _library(load_cyndilib, n.enabled, ndi)
+    syphon = _library(SyphonOutput.load, sy.enabled, libs.get("syphon"))
+    spout = _library(SpoutOutput.load, sp.enabled, libs.get("spout"))
+    camera = _library(VirtualCameraOutput.load, cam.enabled, libs.get("camera"))
 
     def factory(source: AudioSource) -> list[Sink]:
-        sinks: list[Sink] = []
+        shown = display_size()
+        # (setting section, on at start, frames/s at most (0: every frame), the output)
+        outputs: list[tuple[str, bool, float, Output]] = []
         if modules is not None:
-            output = NdiOutput(
+            ndi_out = NdiOutput(
                 n.name,
-                size=size,
+                size=output_size(n.size, "ndi.size", shown),
                 clock=clock,
-                fps=fps,
+                fps=n.fps or config.display.fps,
                 pixel_format=n.pixel_format,
                 groups=n.groups,
                 audio=source.ring if n.audio else None,
                 ndi=modules,
             )
-            sinks.append(
-                ThreadedSink(
-                    output.label,
-                    output,
-                    clock=clock,
-                    fps=n.fps,
-                    enabled=n.enabled,
-                    switch="ndi.enabled",
-                )
+            outputs.append(("ndi", n.enabled, n.fps, ndi_out))
+        if syphon is not None:
+            size = output_size(sy.size, "syphon.size", shown)
+            outputs.append(
+                ("syphon", sy.enabled, 0.0, SyphonOutput(sy.name, size=size, library=syphon))
             )
-        for section, enabled, make in shares:
-            share = make(source)
-            sinks.append(
-                ThreadedSink(
-                    share.label,
-                    share,
-                    clock=clock,
-                    fps=cam.fps if section == "virtual_camera" else 0.0,
-                    enabled=enabled,
-                    switch=f"{section}.enabled",
-                )
+        if spout is not None:
+            size = output_size(sp.size, "spout.size", shown)
+            outputs.append(
+                ("spout", sp.enabled, 0.0, SpoutOutput(sp.name, size=size, library=spout))
             )
-        return sinks
+        if camera is not None:
+            size = output_size(cam.size, "virtual_camera.size", shown)
+            camera_out = VirtualCameraOutput(cam.device, size=size, fps=cam.fps, library=camera)
+            outputs.append(("virtual_camera", cam.enabled, cam.fps, camera_out))
+        return [
+            ThreadedSink(
+                output.label,
+                output,
+                clock=clock,
+                fps=fps,
+                enabled=enabled,
+                switch=f"{section}.enabled",
+            )
+            for section, enabled, fps, output in outputs
+        ]
 
     return factory

@@ -17,6 +17,8 @@ import av
 import av.filter
 import numpy as np
 
+from ganterp.live.core.errors import ConfigError
+
 #: Pixel formats the fitted frames can have: the encoders' 4:2:0 formats and the
 #: packed ones the outputs send (NDI's BGRX, BGRA and UYVY; RGBA for shared
 #: textures; RGB for virtual cameras).
@@ -28,6 +30,27 @@ PACKED_BYTES = {"bgr0": 4, "bgra": 4, "rgba": 4, "rgb24": 3, "uyvy422": 2}
 #: Where FFmpeg's ``pad`` cannot draw into a packed format, the bars are padded in
 #: its planar twin and converted after.
 _PAD_IN = {"uyvy422": "yuv422p"}
+
+
+def check_frame_size(size: tuple[int, int], what: str) -> tuple[int, int]:
+    """An output's frame size rounded down to even numbers, or one line for one out of range.
+
+    Parameters
+    ----------
+    size : (int, int)
+        Width and height, pixels.
+    what : str
+        The setting it came from, for the message (e.g. ``"ndi.size"``).
+
+    Raises
+    ------
+    ConfigError
+        Below 16x16 or above 7680x4320.
+    """
+    width, height = int(size[0]) // 2 * 2, int(size[1]) // 2 * 2
+    if not (16 <= width <= 7680 and 16 <= height <= 4320):
+        raise ConfigError(f"{what}: {size[0]}x{size[1]} is out of range (16x16 to 7680x4320)")
+    return width, height
 
 
 def placement(size: tuple[int, int]) -> tuple[int, int, int]:

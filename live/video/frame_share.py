@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ganterp.live.core.errors import ConfigError
-from ganterp.live.video.fit import FrameFitter, packed_pixels
+from ganterp.live.video.fit import FrameFitter, check_frame_size, packed_pixels
 
 #: OpenGL's RGBA pixel format constant (``GL_RGBA``), what SpoutGL's ``sendImage`` takes.
 GL_RGBA = 0x1908
@@ -64,20 +64,12 @@ def load_library(module: str, extra: str, platform: str | None, what: str) -> Mo
         ) from None
 
 
-def check_size(size: tuple[int, int], what: str) -> tuple[int, int]:
-    """A frame size rounded down to even numbers, or a one-line error for one out of range."""
-    width, height = int(size[0]) // 2 * 2, int(size[1]) // 2 * 2
-    if not (16 <= width <= 7680 and 16 <= height <= 4320):
-        raise ConfigError(f"{what}: {size[0]}x{size[1]} is out of range (16x16 to 7680x4320)")
-    return width, height
-
-
 class _Fitted:
     """The shared part: a name, a size, and FFmpeg's scaler into one packed format."""
 
     def __init__(self, label: str, size: tuple[int, int], pix_fmt: str, what: str) -> None:
         self.label = label
-        self.width, self.height = check_size(size, what)
+        self.width, self.height = check_frame_size(size, what)
         self._fitter = FrameFitter((self.width, self.height), pix_fmt)
         self._bytes = 4 if pix_fmt == "rgba" else 3
 

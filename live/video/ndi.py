@@ -26,7 +26,7 @@ import numpy as np
 from ganterp.live.audio.ring import AudioRing
 from ganterp.live.core.clock import Clock
 from ganterp.live.core.errors import ConfigError
-from ganterp.live.video.fit import FrameFitter, packed_pixels
+from ganterp.live.video.fit import FrameFitter, check_frame_size, packed_pixels
 
 #: ``ndi.pixel_format`` → (FFmpeg's pixel format, NDI's FourCC name).
 PIXEL_FORMATS = {"uyvy": ("uyvy422", "UYVY"), "bgrx": ("bgr0", "BGRX"), "bgra": ("bgra", "BGRA")}
@@ -151,10 +151,7 @@ class NdiOutput:
             raise ConfigError(
                 f"ndi.pixel_format: {pixel_format!r} is not one of {', '.join(PIXEL_FORMATS)}"
             )
-        width, height = int(size[0]) // 2 * 2, int(size[1]) // 2 * 2
-        if not (16 <= width <= 7680 and 16 <= height <= 4320):
-            raise ConfigError(f"ndi.size: {size[0]}x{size[1]} is out of range (16x16 to 7680x4320)")
-        return width, height
+        return check_frame_size(size, "ndi.size")
 
     # -- the Output protocol --------------------------------------------------------------
     def open(self) -> None:

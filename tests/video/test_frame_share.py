@@ -209,7 +209,7 @@ def test_every_output_is_a_switchable_sink_of_the_show():
     factory = make_sinks_factory(
         config,
         clock=MonotonicClock(),
-        display_size=(640, 360),
+        display_size=lambda: (640, 360),
         libraries={"syphon": FakeSyphon(), "spout": FakeSpout(), "camera": FakeCam()},
     )
     source = types.SimpleNamespace(ring=None)
@@ -227,7 +227,7 @@ def test_asking_for_syphon_off_macos_stops_the_show_before_it_starts():
     c = Config()
     config = replace(c, syphon=replace(c.syphon, enabled=True))
     with pytest.raises(ConfigError, match="Syphon is only on macOS"):
-        make_sinks_factory(config, clock=MonotonicClock(), display_size=(640, 360))
+        make_sinks_factory(config, clock=MonotonicClock(), display_size=lambda: (640, 360))
 
 
 def test_a_bad_output_size_is_found_before_the_show():
@@ -237,7 +237,7 @@ def test_a_bad_output_size_is_found_before_the_show():
         make_sinks_factory(
             config,
             clock=MonotonicClock(),
-            display_size=(640, 360),
+            display_size=lambda: (640, 360),
             libraries={"spout": FakeSpout()},
         )
 
