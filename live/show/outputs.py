@@ -99,7 +99,7 @@ def make_sinks_factory(
     ):
         if text:
             check_frame_size(output_size(text, key, (0, 0)), key)
-    NdiOutput.check((16, 16), n.pixel_format)
+    NdiOutput.check_pixel_format(n.pixel_format)
     modules = _library(load_cyndilib, n.enabled, ndi)
     syphon = _library(SyphonOutput.load, sy.enabled, libs.get("syphon"))
     spout = _library(SpoutOutput.load, sp.enabled, libs.get("spout"))

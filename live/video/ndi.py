@@ -147,11 +147,16 @@ class NdiOutput:
         ConfigError
             For an unknown pixel format or a size too small or too large.
         """
+        NdiOutput.check_pixel_format(pixel_format)
+        return check_frame_size(size, "ndi.size")
+
+    @staticmethod
+    def check_pixel_format(pixel_format: str) -> None:
+        """Raise a one-line :class:`ConfigError` for a pixel format NDI is not sent in."""
         if pixel_format not in PIXEL_FORMATS:
             raise ConfigError(
                 f"ndi.pixel_format: {pixel_format!r} is not one of {', '.join(PIXEL_FORMATS)}"
             )
-        return check_frame_size(size, "ndi.size")
 
     # -- the Output protocol --------------------------------------------------------------
     def open(self) -> None:
